@@ -1,0 +1,1 @@
+//! The MOHAQ problem: genes to per-layer precisions, inference-only and beacon-based search.

@@ -1,0 +1,5 @@
+//! One module per subcommand: argument parsing and printing only.
+
+pub mod data;
+pub mod features;
+pub mod hw;

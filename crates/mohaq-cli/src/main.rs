@@ -1,0 +1,43 @@
+//! `mohaq`: a thin command-line layer over the mohaq crates. Every subcommand parses its arguments,
+//! calls one library function and prints the result; the logic lives in the crates.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "mohaq", version, about = "Multi-objective hardware-aware quantization of recurrent speech models")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Inspect and validate speech corpora.
+    Data(cmd::data::Args),
+    /// Compute filterbank features of one utterance and write them to a file.
+    Features(cmd::features::Args),
+    /// Hardware cost models.
+    Hw(cmd::hw::Args),
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MOHAQ_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Data(args) => cmd::data::run(args),
+        Command::Features(args) => cmd::features::run(args),
+        Command::Hw(args) => cmd::hw::run(args),
+    };
+    if let Err(err) = result {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,1 @@
+//! NSGA-II, generic over problems; hypervolume and other indicators; exhaustive ground truth.

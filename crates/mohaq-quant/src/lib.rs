@@ -1,0 +1,1 @@
+//! Quantizers, fake quantization, bit-packed storage and integer matrix kernels.
