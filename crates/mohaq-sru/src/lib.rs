@@ -1,4 +1,14 @@
 //! The SRU acoustic model and its speech front end.
 //!
-//! Front end: corpus readers, Kaldi-style filterbank features, frame targets, decoding and PER.
-//! Model: SRU layers, training with candle, quantized inference.
+//! Front end: [`data`] (corpus readers, phone sets, splits, checks), [`features`] (Kaldi-style
+//! filterbank, speaker normalisation, frame targets, feature cache, datasets) and [`decode`]
+//! (Viterbi over a phone loop, greedy decoding, PER).
+//! Model: [`model`] (SRU layers, configs, weights), [`train`] (training with candle, QAT) and
+//! [`quantized`] (inference at per-layer bit widths on the integer kernels of mohaq-quant).
+
+pub mod data;
+pub mod decode;
+pub mod features;
+pub mod model;
+pub mod quantized;
+pub mod train;
