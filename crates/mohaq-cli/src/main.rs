@@ -20,6 +20,10 @@ enum Command {
     Features(cmd::features::Args),
     /// Hardware cost models.
     Hw(cmd::hw::Args),
+    /// Train an SRU model (float, or quantization-aware fine-tuning).
+    Train(cmd::train::Args),
+    /// Evaluate a model at given per-layer bit widths: PER, frame accuracy, timing.
+    Eval(cmd::eval::Args),
 }
 
 fn main() {
@@ -35,6 +39,8 @@ fn main() {
         Command::Data(args) => cmd::data::run(args),
         Command::Features(args) => cmd::features::run(args),
         Command::Hw(args) => cmd::hw::run(args),
+        Command::Train(args) => cmd::train::run(args),
+        Command::Eval(args) => cmd::eval::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

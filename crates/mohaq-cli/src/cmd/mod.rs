@@ -3,3 +3,5 @@
 pub mod data;
 pub mod features;
 pub mod hw;
+pub mod eval;
+pub mod train;
