@@ -1,0 +1,336 @@
+//! Experiments described as TOML: which model, data, platform and search settings, which
+//! constraints, which beacons.
+//!
+//! Constraints are written either in the paper's absolute units (MB, % PER) or relative to the
+//! model at hand (a fraction of its FP32 size, a multiple of its float PER), because the paper's
+//! absolute limits only make sense for the paper's model; [`Limit`] keeps which was used so the
+//! report can say it.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ExperimentError;
+
+/// Which of the paper's experiments (METHOD §5.3) this is: it fixes the objectives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExperimentKind {
+    /// Minimise (error, size).
+    Compression,
+    /// Minimise (error, −speedup, energy) on a platform with shared weight/activation widths.
+    Silago,
+    /// Minimise (error, −speedup) on a platform with independent widths.
+    Bitfusion,
+}
+
+/// A limit in absolute units or relative to the model.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum Limit {
+    /// The value itself (MB, or % PER).
+    Absolute(f64),
+    /// A multiple of the model's reference value (its FP32 size, or its float PER).
+    Relative(f64),
+}
+
+impl Limit {
+    /// The limit for a model whose reference value (FP32 size or float PER) is `reference`.
+    pub fn resolve(&self, reference: f64) -> f64 {
+        match *self {
+            Limit::Absolute(value) => value,
+            Limit::Relative(factor) => factor * reference,
+        }
+    }
+
+    /// A short description for reports: "24 (absolute)" or "1.446 × float PER".
+    pub fn describe(&self, reference_name: &str) -> String {
+        match *self {
+            Limit::Absolute(value) => format!("{value} (absolute)"),
+            Limit::Relative(factor) => format!("{factor} × {reference_name}"),
+        }
+    }
+}
+
+/// The model the search quantizes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSection {
+    /// Model config TOML (layer sizes).
+    pub config: PathBuf,
+    /// Trained float weights (safetensors).
+    pub weights: PathBuf,
+}
+
+/// Where the speech data is and how much of it the search uses.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSection {
+    /// Corpus folder; `--data` and `MOHAQ_DATA` override it. Default `../shared/data`.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// Use only the first N utterances of the dev split as the optimisation subset (0 = all).
+    #[serde(default)]
+    pub dev_utterances: usize,
+    /// Use only the first N utterances of the test split for the final re-evaluation (0 = all).
+    #[serde(default)]
+    pub test_utterances: usize,
+}
+
+/// NSGA-II budget (METHOD §5.2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchSection {
+    #[serde(default = "default_pop_size")]
+    pub pop_size: usize,
+    #[serde(default = "default_offsprings")]
+    pub n_offsprings: usize,
+    pub n_gen: usize,
+}
+
+fn default_pop_size() -> usize {
+    40
+}
+
+fn default_offsprings() -> usize {
+    10
+}
+
+/// The feasibility limits of METHOD §5.3.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConstraintSection {
+    /// Largest allowed error (% PER, or a multiple of the float PER).
+    pub max_error: Limit,
+    /// Largest allowed model size (MB, or a fraction of the FP32 size); none for compression.
+    #[serde(default)]
+    pub max_size_mb: Option<Limit>,
+}
+
+/// How beacons are chosen (METHOD §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BeaconMode {
+    /// Inference-only search.
+    #[default]
+    None,
+    /// New beacons whenever a promising candidate is farther than the threshold from all beacons.
+    Dynamic,
+    /// A fixed list of beacons, assigned by distance.
+    Fixed,
+}
+
+/// Beacon settings; errors are in the same units as [`ConstraintSection::max_error`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BeaconSection {
+    #[serde(default)]
+    pub mode: BeaconMode,
+    /// A candidate farther than this (Σ |log2-level differences| of weight genes) from every
+    /// beacon becomes a new beacon (dynamic mode).
+    #[serde(default = "default_distance")]
+    pub distance_threshold: u32,
+    /// Promising band of PTQ error: lower and upper limit.
+    pub band: Option<[Limit; 2]>,
+    /// Promising candidates must reach at least this speedup.
+    #[serde(default)]
+    pub min_speedup: f64,
+    /// QAT epochs per beacon.
+    #[serde(default = "default_epochs")]
+    pub epochs: usize,
+    /// At most this many retrained beacons (dynamic mode), to bound the run time.
+    #[serde(default = "default_max_beacons")]
+    pub max_beacons: usize,
+    /// Fixed beacons: weight genes and activation genes of each, in the experiment's gene order.
+    #[serde(default)]
+    pub fixed: Vec<Vec<u32>>,
+}
+
+fn default_distance() -> u32 {
+    5
+}
+
+fn default_epochs() -> usize {
+    20
+}
+
+fn default_max_beacons() -> usize {
+    3
+}
+
+/// One experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Experiment {
+    pub name: String,
+    pub kind: ExperimentKind,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    pub model: ModelSection,
+    #[serde(default)]
+    pub data: DataSection,
+    /// Platform TOML; required for the hardware experiments.
+    #[serde(default)]
+    pub platform: Option<PathBuf>,
+    pub search: SearchSection,
+    pub constraints: ConstraintSection,
+    #[serde(default)]
+    pub beacons: Option<BeaconSection>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+impl Experiment {
+    /// Reads and validates an experiment file; relative paths inside it are taken relative to
+    /// the current directory (the workspace root for the shipped files).
+    pub fn from_file(path: &Path) -> Result<Self, ExperimentError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ExperimentError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml_str(&text, path)
+    }
+
+    /// Parses and validates; `origin` names the file in errors.
+    pub fn from_toml_str(text: &str, origin: &Path) -> Result<Self, ExperimentError> {
+        let experiment: Experiment =
+            toml::from_str(text).map_err(|e| ExperimentError::Parse {
+                path: origin.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        experiment.validate(origin)?;
+        Ok(experiment)
+    }
+
+    fn validate(&self, origin: &Path) -> Result<(), ExperimentError> {
+        let invalid = |key: &str, problem: String| ExperimentError::Invalid {
+            path: origin.to_path_buf(),
+            key: key.to_string(),
+            problem,
+        };
+        if self.name.trim().is_empty() {
+            return Err(invalid("name", "must not be empty".into()));
+        }
+        if self.search.pop_size < 2 {
+            return Err(invalid("search.pop_size", "must be at least 2".into()));
+        }
+        if self.search.n_offsprings == 0 {
+            return Err(invalid("search.n_offsprings", "must be at least 1".into()));
+        }
+        if self.search.n_gen == 0 {
+            return Err(invalid("search.n_gen", "must be at least 1".into()));
+        }
+        check_limit(&self.constraints.max_error, "constraints.max_error", origin)?;
+        if let Some(limit) = &self.constraints.max_size_mb {
+            check_limit(limit, "constraints.max_size_mb", origin)?;
+        }
+        let needs_platform = self.kind != ExperimentKind::Compression;
+        if needs_platform && self.platform.is_none() {
+            return Err(invalid(
+                "platform",
+                format!("a {:?} experiment needs a platform file", self.kind),
+            ));
+        }
+        if let Some(beacons) = &self.beacons {
+            if beacons.mode != BeaconMode::None && self.kind == ExperimentKind::Silago {
+                return Err(invalid(
+                    "beacons.mode",
+                    "beacon-based search is defined for independent weight/activation genes".into(),
+                ));
+            }
+            if beacons.mode == BeaconMode::Fixed && beacons.fixed.is_empty() {
+                return Err(invalid("beacons.fixed", "fixed mode needs at least one beacon".into()));
+            }
+            if let Some([lo, hi]) = &beacons.band {
+                check_limit(lo, "beacons.band", origin)?;
+                check_limit(hi, "beacons.band", origin)?;
+                if lo.resolve(1.0) >= hi.resolve(1.0) && same_kind(lo, hi) {
+                    return Err(invalid("beacons.band", "lower limit must be below the upper".into()));
+                }
+            }
+            if beacons.epochs == 0 && beacons.mode != BeaconMode::None {
+                return Err(invalid("beacons.epochs", "must be at least 1".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the search retrains beacons.
+    pub fn uses_beacons(&self) -> bool {
+        self.beacons
+            .as_ref()
+            .is_some_and(|b| b.mode != BeaconMode::None)
+    }
+}
+
+fn same_kind(a: &Limit, b: &Limit) -> bool {
+    matches!(
+        (a, b),
+        (Limit::Absolute(_), Limit::Absolute(_)) | (Limit::Relative(_), Limit::Relative(_))
+    )
+}
+
+fn check_limit(limit: &Limit, key: &str, origin: &Path) -> Result<(), ExperimentError> {
+    let value = match *limit {
+        Limit::Absolute(v) | Limit::Relative(v) => v,
+    };
+    if !value.is_finite() || value <= 0.0 {
+        return Err(ExperimentError::Invalid {
+            path: origin.to_path_buf(),
+            key: key.to_string(),
+            problem: format!("must be a positive finite number, got {value}"),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+name = "compression"
+kind = "compression"
+[model]
+config = "models/sru-default.toml"
+weights = "models/sru-default.safetensors"
+[search]
+n_gen = 3
+[constraints]
+max_error = { relative = 1.446 }
+"#;
+
+    #[test]
+    fn minimal_file_parses_with_defaults() {
+        let e = Experiment::from_toml_str(MINIMAL, Path::new("x.toml")).unwrap();
+        assert_eq!(e.search.pop_size, 40);
+        assert_eq!(e.search.n_offsprings, 10);
+        assert_eq!(e.seed, 1);
+        assert!((e.constraints.max_error.resolve(20.0) - 28.92).abs() < 1e-9);
+        assert!(!e.uses_beacons());
+    }
+
+    #[test]
+    fn unknown_key_names_the_file_and_key() {
+        let text = MINIMAL.replace("n_gen = 3", "n_gen = 3\npopsize = 4");
+        let err = Experiment::from_toml_str(&text, Path::new("bad.toml")).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("bad.toml") && msg.contains("popsize"), "{msg}");
+    }
+
+    #[test]
+    fn hardware_experiment_without_platform_is_rejected() {
+        let text = MINIMAL.replace("kind = \"compression\"", "kind = \"silago\"");
+        let err = Experiment::from_toml_str(&text, Path::new("s.toml")).unwrap_err();
+        assert!(err.to_string().contains("platform"), "{err}");
+    }
+
+    #[test]
+    fn negative_limit_is_rejected_with_its_key() {
+        let text = MINIMAL.replace("relative = 1.446", "absolute = -2.0");
+        let err = Experiment::from_toml_str(&text, Path::new("n.toml")).unwrap_err();
+        assert!(err.to_string().contains("constraints.max_error"), "{err}");
+    }
+}

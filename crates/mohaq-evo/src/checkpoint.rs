@@ -1,0 +1,118 @@
+//! One checkpoint file per run directory, rewritten atomically after every generation.
+//!
+//! The file holds the configuration, the generation reached, the generator's exact state, the
+//! population (with rank and crowding) and the archive of every evaluation. It is written to a
+//! temporary file in the same directory, flushed to disk, then renamed over the old one, so a
+//! run killed at any moment leaves either the previous checkpoint or the new one, never a torn
+//! file.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Nsga2Config;
+use crate::error::CheckpointError;
+use crate::problem::Space;
+use crate::state::Nsga2State;
+
+/// The checkpoint's file name inside a run directory.
+pub const CHECKPOINT_FILE: &str = "checkpoint.json";
+const FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct CheckpointFile {
+    format_version: u32,
+    config: Nsga2Config,
+    space: Space,
+    state: Nsga2State,
+}
+
+#[derive(Serialize)]
+struct CheckpointFileRef<'a> {
+    format_version: u32,
+    config: &'a Nsga2Config,
+    space: &'a Space,
+    state: &'a Nsga2State,
+}
+
+/// Where a run directory keeps its checkpoint.
+pub fn checkpoint_path(run_dir: &Path) -> PathBuf {
+    run_dir.join(CHECKPOINT_FILE)
+}
+
+/// Writes the checkpoint atomically (temporary file, fsync, rename).
+pub fn save(
+    run_dir: &Path,
+    config: &Nsga2Config,
+    space: &Space,
+    state: &Nsga2State,
+) -> Result<(), CheckpointError> {
+    let path = checkpoint_path(run_dir);
+    let io = |source| CheckpointError::Io {
+        path: path.clone(),
+        source,
+    };
+    fs::create_dir_all(run_dir).map_err(io)?;
+    let tmp = run_dir.join(format!("{CHECKPOINT_FILE}.tmp"));
+    let body = CheckpointFileRef {
+        format_version: FORMAT_VERSION,
+        config,
+        space,
+        state,
+    };
+    let json = serde_json::to_vec(&body).map_err(|source| CheckpointError::Json {
+        path: path.clone(),
+        source,
+    })?;
+    {
+        let mut file = fs::File::create(&tmp).map_err(io)?;
+        file.write_all(&json).map_err(io)?;
+        file.sync_all().map_err(io)?;
+    }
+    fs::rename(&tmp, &path).map_err(io)?;
+    Ok(())
+}
+
+/// Reads the run directory's checkpoint, if there is one, and checks it belongs to this
+/// configuration and decision space.
+pub fn load(
+    run_dir: &Path,
+    config: &Nsga2Config,
+    space: &Space,
+) -> Result<Option<Nsga2State>, CheckpointError> {
+    let path = checkpoint_path(run_dir);
+    let bytes = match fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(CheckpointError::Io { path, source }),
+    };
+    let file: CheckpointFile =
+        serde_json::from_slice(&bytes).map_err(|source| CheckpointError::Json {
+            path: path.clone(),
+            source,
+        })?;
+    if file.format_version != FORMAT_VERSION {
+        return Err(CheckpointError::Version {
+            path,
+            found: file.format_version,
+            expected: FORMAT_VERSION,
+        });
+    }
+    if let Some(field) = config.trajectory_mismatch(&file.config) {
+        return Err(CheckpointError::Mismatch {
+            path,
+            field,
+            detail: "stored configuration does not match".into(),
+        });
+    }
+    if &file.space != space {
+        return Err(CheckpointError::Mismatch {
+            path,
+            field: "space",
+            detail: "the stored decision space is another problem's".into(),
+        });
+    }
+    Ok(Some(file.state))
+}
