@@ -1,9 +1,100 @@
-//! `mohaq data`.
+//! `mohaq data`: corpus statistics and checks.
+
+use std::path::PathBuf;
+
+use mohaq_sru::data::check::check_corpus;
+use mohaq_sru::data::default_data_dir;
+use mohaq_sru::data::phones::PHONES39;
+use mohaq_sru::data::stats::split_stats;
+use mohaq_sru::features::FbankOptions;
 
 /// Arguments of `mohaq data`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    command: DataCommand,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`mohaq data` is not available yet")
+#[derive(clap::Subcommand)]
+enum DataCommand {
+    /// Utterances, speakers, hours, frames and phone counts per split.
+    Stats {
+        /// Data directory (default: $MOHAQ_DATA or ../shared/data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Leave the Kathleen corpus out of the training split.
+        #[arg(long)]
+        no_kathleen: bool,
+    },
+    /// Check every audio and label file; lists all problems, exits non-zero if there are any.
+    Check {
+        /// Data directory (default: $MOHAQ_DATA or ../shared/data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.command {
+        DataCommand::Stats { data, no_kathleen } => {
+            stats(data.unwrap_or_else(default_data_dir), !no_kathleen)
+        }
+        DataCommand::Check { data } => check(data.unwrap_or_else(default_data_dir)),
+    }
+}
+
+fn stats(data: PathBuf, include_kathleen: bool) -> anyhow::Result<()> {
+    let stats = split_stats(&data, FbankOptions::default().geometry(), include_kathleen)?;
+    println!(
+        "{:<6} {:>10} {:>8} {:>7} {:>10} {:>8}",
+        "split", "utterances", "speakers", "hours", "frames", "phones"
+    );
+    for s in &stats {
+        let phones: usize = s.phone_counts.iter().sum();
+        println!(
+            "{:<6} {:>10} {:>8} {:>7.3} {:>10} {:>8}",
+            s.split,
+            s.utterances,
+            s.speakers,
+            s.hours(),
+            s.frames,
+            phones
+        );
+    }
+    println!();
+    print!("{:<6}", "phone");
+    for s in &stats {
+        print!(" {:>8}", s.split);
+    }
+    println!();
+    for (i, name) in PHONES39.iter().enumerate() {
+        print!("{name:<6}");
+        for s in &stats {
+            print!(" {:>8}", s.phone_counts[i]);
+        }
+        println!();
+    }
+    Ok(())
+}
+
+fn check(data: PathBuf) -> anyhow::Result<()> {
+    let report = check_corpus(&data, FbankOptions::default().sample_rate)?;
+    for problem in &report.problems {
+        println!("{problem}");
+    }
+    if report.is_clean() {
+        println!(
+            "{}: {} utterances, no problems",
+            data.display(),
+            report.utterances
+        );
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "{}: {} problems in {} utterances",
+            data.display(),
+            report.problems.len(),
+            report.utterances
+        )
+    }
 }

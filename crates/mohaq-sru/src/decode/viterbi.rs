@@ -1,0 +1,210 @@
+//! Viterbi decoding over a phone loop.
+//!
+//! Each of the 39 phones is a 3-state left-to-right HMM (the three frame classes of that phone);
+//! any phone may follow any other, weighted by the bigram. Per frame, a state's score is its
+//! scaled log likelihood `log P(s|x) - prior_scale * log P(s)` plus the best of staying (self-loop)
+//! or advancing; entering a phone adds `lm_weight * log P(p | q)` and subtracts the insertion
+//! penalty. The search is exact (no pruning): 117 states and 39×39 phone transitions per frame.
+
+use crate::data::phones::NUM_PHONES;
+use crate::features::NUM_CLASSES;
+
+use super::bigram::PhoneBigram;
+use super::priors::StatePriors;
+
+const STATES_PER_PHONE: usize = 3;
+/// Lanes of the predecessor maximum (8 × f32 = one AVX register).
+const LANES: usize = 8;
+/// Phones rounded up to whole lanes.
+const PADDED: usize = NUM_PHONES.div_ceil(LANES) * LANES;
+
+/// `max_q exits[q] + row[q]` over `PADDED` entries, as independent lanes the compiler vectorises.
+fn lane_max(exits: &[f32], row: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    for (x, r) in exits.chunks_exact(LANES).zip(row.chunks_exact(LANES)) {
+        for l in 0..LANES {
+            let v = x[l] + r[l];
+            acc[l] = if v > acc[l] { v } else { acc[l] };
+        }
+    }
+    acc.iter()
+        .fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a })
+}
+
+/// Backpointer of a phone's first state: it stayed (rather than entered from a phone).
+const STAYED: u8 = u8::MAX;
+
+/// Decoder tuning parameters.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DecoderParams {
+    /// Weight of the bigram log probabilities relative to the acoustic scores.
+    pub lm_weight: f32,
+    /// Subtracted from the score at every phone entry: larger values give fewer, longer phones.
+    pub insertion_penalty: f32,
+    /// Probability of staying in an HMM state for one more frame (the rest goes to the next state).
+    pub self_loop_prob: f32,
+    /// Exponent of the state priors the posteriors are divided by (0 = use posteriors as they are).
+    pub prior_scale: f32,
+}
+
+impl Default for DecoderParams {
+    fn default() -> Self {
+        DecoderParams {
+            lm_weight: 1.0,
+            insertion_penalty: 0.0,
+            self_loop_prob: 0.5,
+            prior_scale: 1.0,
+        }
+    }
+}
+
+/// A phone-loop Viterbi decoder with its language model and priors precomputed.
+#[derive(Clone, Debug)]
+pub struct Decoder {
+    params: DecoderParams,
+    /// `lm_weight * log P(next | prev) - insertion_penalty`, transposed: `next * PADDED + prev`
+    /// (rows padded with -inf).
+    entry_from: Vec<f32>,
+    /// `lm_weight * log P(p | <s>) - insertion_penalty`.
+    entry_start: Vec<f32>,
+    /// `lm_weight * log P(</s> | p)`.
+    exit_end: Vec<f32>,
+    /// `prior_scale * log P(s)`, subtracted from the log posteriors.
+    scaled_log_priors: Vec<f32>,
+    log_stay: f32,
+    log_advance: f32,
+}
+
+impl Decoder {
+    pub fn new(bigram: PhoneBigram, priors: StatePriors, params: DecoderParams) -> Self {
+        let n = NUM_PHONES;
+        let w = params.lm_weight;
+        let pen = params.insertion_penalty;
+        let mut entry_from = vec![f32::NEG_INFINITY; n * PADDED];
+        for prev in 0..n {
+            for next in 0..n {
+                entry_from[next * PADDED + prev] = w * bigram.log_trans[prev * n + next] - pen;
+            }
+        }
+        let entry_start = bigram.log_start.iter().map(|l| w * l - pen).collect();
+        let exit_end = bigram.log_end.iter().map(|l| w * l).collect();
+        let scaled_log_priors = priors
+            .log_priors
+            .iter()
+            .map(|l| params.prior_scale * l)
+            .collect();
+        // Keep both transitions possible even for a degenerate self-loop setting.
+        let stay = params.self_loop_prob.clamp(1e-6, 1.0 - 1e-6);
+        Decoder {
+            entry_from,
+            entry_start,
+            exit_end,
+            scaled_log_priors,
+            log_stay: stay.ln(),
+            log_advance: (1.0 - stay).ln(),
+            params,
+        }
+    }
+
+    pub fn params(&self) -> &DecoderParams {
+        &self.params
+    }
+
+    /// Decodes `num_frames x 117` log posteriors (row-major) to 39-phone ids, repeats merged.
+    ///
+    /// Rows beyond `log_posteriors.len() / 117` are ignored, so a short buffer cannot panic.
+    pub fn decode(&self, log_posteriors: &[f32], num_frames: usize) -> Vec<u8> {
+        let n = NUM_PHONES;
+        let k = NUM_CLASSES;
+        let frames = num_frames.min(log_posteriors.len() / k);
+        if frames == 0 {
+            return Vec::new();
+        }
+        let mut backpointers = vec![0u8; frames * k];
+        let mut prev = vec![f32::NEG_INFINITY; k];
+        let mut cur = vec![f32::NEG_INFINITY; k];
+        let mut emit = vec![0f32; k];
+        // Padded to a multiple of the lane width; the pad phone can never be left.
+        let mut exits = vec![f32::NEG_INFINITY; PADDED];
+
+        let emissions = |t: usize, emit: &mut [f32]| {
+            let row = &log_posteriors[t * k..(t + 1) * k];
+            for ((e, l), p) in emit.iter_mut().zip(row).zip(&self.scaled_log_priors) {
+                *e = l - p;
+            }
+        };
+
+        emissions(0, &mut emit);
+        for p in 0..n {
+            prev[p * STATES_PER_PHONE] = self.entry_start[p] + emit[p * STATES_PER_PHONE];
+        }
+        for t in 1..frames {
+            emissions(t, &mut emit);
+            for (q, x) in exits[..n].iter_mut().enumerate() {
+                *x = prev[q * STATES_PER_PHONE + 2] + self.log_advance;
+            }
+            let bp = &mut backpointers[t * k..(t + 1) * k];
+            for p in 0..n {
+                let s0 = p * STATES_PER_PHONE;
+                // Best way into p: max over predecessor phones, in SIMD-friendly lanes; the
+                // argmax is searched only when entering beats staying.
+                let row = &self.entry_from[p * PADDED..(p + 1) * PADDED];
+                let best = lane_max(&exits, row);
+                let stay0 = prev[s0] + self.log_stay;
+                if stay0 >= best {
+                    cur[s0] = stay0 + emit[s0];
+                    bp[s0] = STAYED;
+                } else {
+                    let best_q = exits
+                        .iter()
+                        .zip(row)
+                        .position(|(x, lm)| x + lm == best)
+                        .unwrap_or(0);
+                    cur[s0] = best + emit[s0];
+                    bp[s0] = best_q as u8;
+                }
+                for s in s0 + 1..s0 + STATES_PER_PHONE {
+                    let stay = prev[s] + self.log_stay;
+                    let advance = prev[s - 1] + self.log_advance;
+                    if stay >= advance {
+                        cur[s] = stay + emit[s];
+                        bp[s] = 0;
+                    } else {
+                        cur[s] = advance + emit[s];
+                        bp[s] = 1;
+                    }
+                }
+            }
+            std::mem::swap(&mut prev, &mut cur);
+        }
+
+        // End in the last state of some phone; if the utterance is too short for that, anywhere.
+        let mut best_state = None;
+        let mut best = f32::NEG_INFINITY;
+        for p in 0..n {
+            let v = prev[p * STATES_PER_PHONE + 2] + self.exit_end[p];
+            if v > best {
+                best = v;
+                best_state = Some(p * STATES_PER_PHONE + 2);
+            }
+        }
+        let mut state = best_state.unwrap_or_else(|| super::greedy::argmax(&prev));
+
+        let mut phones = Vec::new();
+        for t in (1..frames).rev() {
+            let b = backpointers[t * k + state];
+            if state % STATES_PER_PHONE == 0 {
+                if b != STAYED {
+                    phones.push((state / STATES_PER_PHONE) as u8);
+                    state = usize::from(b) * STATES_PER_PHONE + 2;
+                }
+            } else if b == 1 {
+                state -= 1;
+            }
+        }
+        phones.push((state / STATES_PER_PHONE) as u8);
+        phones.reverse();
+        phones.dedup();
+        phones
+    }
+}
