@@ -1,6 +1,12 @@
-//! Project automation. `cargo xtask reproduce [--quick]` reruns the paper's experiments.
+//! Project automation. `cargo xtask reproduce [--quick]` reruns the paper's experiments; the
+//! logic lives in `mohaq_beacon::reproduce` and `mohaq_beacon::report`.
 
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use mohaq_beacon::report::write_report;
+use mohaq_beacon::reproduce::{reproduce_hardware, ReproduceConfig};
 
 #[derive(Parser)]
 struct Cli {
@@ -12,14 +18,63 @@ struct Cli {
 enum Command {
     /// Rerun the paper's experiments on the shipped model and data, write results/REPORT.md.
     Reproduce {
-        /// Small budgets, same code paths.
+        /// Small budgets, same code paths (≤ 10 minutes on 2 cores).
         #[arg(long)]
         quick: bool,
+        /// Run only the hardware-model comparison (E4), which needs no trained model.
+        #[arg(long)]
+        hardware_only: bool,
+        /// Output folder.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
     },
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Reproduce { quick: _ } => anyhow::bail!("reproduce is not available yet"),
+        Command::Reproduce {
+            quick,
+            hardware_only,
+            out,
+        } => {
+            let workspace = workspace_root();
+            let out_dir = if out.is_absolute() {
+                out
+            } else {
+                workspace.join(out)
+            };
+            let config = ReproduceConfig {
+                workspace: workspace.clone(),
+                out_dir: out_dir.clone(),
+                quick,
+            };
+            if !hardware_only {
+                let model = workspace.join("models/sru-default.safetensors");
+                if !model.is_file() {
+                    bail!(
+                        "the trained model {} is missing: E0-E3 need it (train it with \
+                         `mohaq train --config models/sru-default.toml --out ...` and copy the \
+                         weights there). E4 alone: `cargo xtask reproduce --hardware-only`",
+                        model.display()
+                    );
+                }
+                bail!(
+                    "E0-E3 need the quantized SRU evaluator of mohaq-sru, which this build does \
+                     not integrate yet; run `cargo xtask reproduce --hardware-only` for E4"
+                );
+            }
+            eprintln!("E4: hardware models on the paper workload ...");
+            let hardware = reproduce_hardware(&config).context("E4")?;
+            write_report(&out_dir, quick, &hardware, None).context("writing the report")?;
+            eprintln!("wrote {}", out_dir.join("REPORT.md").display());
+            Ok(())
+        }
     }
 }

@@ -86,6 +86,10 @@ pub struct SearchSection {
     #[serde(default = "default_offsprings")]
     pub n_offsprings: usize,
     pub n_gen: usize,
+    /// Bit widths the genes may take; default: every width the platform runs (2, 4, 8, 16
+    /// without a platform). A width the platform cannot run is an error.
+    #[serde(default)]
+    pub widths: Option<Vec<u32>>,
 }
 
 fn default_pop_size() -> usize {
@@ -141,9 +145,20 @@ pub struct BeaconSection {
     /// At most this many retrained beacons (dynamic mode), to bound the run time.
     #[serde(default = "default_max_beacons")]
     pub max_beacons: usize,
-    /// Fixed beacons: weight genes and activation genes of each, in the experiment's gene order.
+    /// Fixed beacons: the genes (bit widths, not indices) of each, in the experiment's gene
+    /// order (16 paper genes, or 8 shared genes).
     #[serde(default)]
     pub fixed: Vec<Vec<u32>>,
+    /// Folder of retrained beacons shared by runs; default `<run dir>/../beacon-store`.
+    #[serde(default)]
+    pub store_dir: Option<PathBuf>,
+    /// Retrain with the FC input activation at 16 bits, as the authors did (METHOD §6).
+    #[serde(default = "default_true")]
+    pub retrain_fc_activation_16: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_distance() -> u32 {
@@ -195,11 +210,10 @@ impl Experiment {
 
     /// Parses and validates; `origin` names the file in errors.
     pub fn from_toml_str(text: &str, origin: &Path) -> Result<Self, ExperimentError> {
-        let experiment: Experiment =
-            toml::from_str(text).map_err(|e| ExperimentError::Parse {
-                path: origin.to_path_buf(),
-                message: e.to_string(),
-            })?;
+        let experiment: Experiment = toml::from_str(text).map_err(|e| ExperimentError::Parse {
+            path: origin.to_path_buf(),
+            message: e.to_string(),
+        })?;
         experiment.validate(origin)?;
         Ok(experiment)
     }
@@ -222,6 +236,23 @@ impl Experiment {
         if self.search.n_gen == 0 {
             return Err(invalid("search.n_gen", "must be at least 1".into()));
         }
+        if let Some(widths) = &self.search.widths {
+            if widths.is_empty() {
+                return Err(invalid(
+                    "search.widths",
+                    "must list at least one width".into(),
+                ));
+            }
+            if let Some(b) = widths
+                .iter()
+                .find(|b| !crate::genes::ALLOWED_BITS.contains(b))
+            {
+                return Err(invalid(
+                    "search.widths",
+                    format!("{b} bits is not one of 2, 4, 8, 16"),
+                ));
+            }
+        }
         check_limit(&self.constraints.max_error, "constraints.max_error", origin)?;
         if let Some(limit) = &self.constraints.max_size_mb {
             check_limit(limit, "constraints.max_size_mb", origin)?;
@@ -241,14 +272,43 @@ impl Experiment {
                 ));
             }
             if beacons.mode == BeaconMode::Fixed && beacons.fixed.is_empty() {
-                return Err(invalid("beacons.fixed", "fixed mode needs at least one beacon".into()));
+                return Err(invalid(
+                    "beacons.fixed",
+                    "fixed mode needs at least one beacon".into(),
+                ));
             }
             if let Some([lo, hi]) = &beacons.band {
                 check_limit(lo, "beacons.band", origin)?;
                 check_limit(hi, "beacons.band", origin)?;
                 if lo.resolve(1.0) >= hi.resolve(1.0) && same_kind(lo, hi) {
-                    return Err(invalid("beacons.band", "lower limit must be below the upper".into()));
+                    return Err(invalid(
+                        "beacons.band",
+                        "lower limit must be below the upper".into(),
+                    ));
                 }
+            }
+            for (i, genes) in beacons.fixed.iter().enumerate() {
+                if genes.len() != 16 && genes.len() != 8 {
+                    return Err(invalid(
+                        &format!("beacons.fixed[{i}]"),
+                        format!("needs 16 (or 8 shared) bit widths, got {}", genes.len()),
+                    ));
+                }
+                if let Some(b) = genes
+                    .iter()
+                    .find(|b| !crate::genes::ALLOWED_BITS.contains(b))
+                {
+                    return Err(invalid(
+                        &format!("beacons.fixed[{i}]"),
+                        format!("{b} bits is not one of 2, 4, 8, 16"),
+                    ));
+                }
+            }
+            if !beacons.min_speedup.is_finite() || beacons.min_speedup < 0.0 {
+                return Err(invalid(
+                    "beacons.min_speedup",
+                    "must be finite and >= 0".into(),
+                ));
             }
             if beacons.epochs == 0 && beacons.mode != BeaconMode::None {
                 return Err(invalid("beacons.epochs", "must be at least 1".into()));

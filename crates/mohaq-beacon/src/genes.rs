@@ -203,7 +203,10 @@ mod tests {
         let bits = LayerBits::from_paper_genes(&genes).unwrap();
         assert_eq!(bits.activation[FC_LAYER], 4);
         let shared = LayerBits::from_shared_genes(&[4, 4, 4, 4, 4, 4, 4, 2]).unwrap();
-        assert_eq!((shared.weight[FC_LAYER], shared.activation[FC_LAYER]), (2, 4));
+        assert_eq!(
+            (shared.weight[FC_LAYER], shared.activation[FC_LAYER]),
+            (2, 4)
+        );
     }
 
     #[test]

@@ -6,7 +6,11 @@ mod cmd;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "mohaq", version, about = "Multi-objective hardware-aware quantization of recurrent speech models")]
+#[command(
+    name = "mohaq",
+    version,
+    about = "Multi-objective hardware-aware quantization of recurrent speech models"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -24,6 +28,12 @@ enum Command {
     Train(cmd::train::Args),
     /// Evaluate a model at given per-layer bit widths: PER, frame accuracy, timing.
     Eval(cmd::eval::Args),
+    /// Search per-layer bit widths (NSGA-II) as an experiment file describes; resumable.
+    Search(cmd::search::Args),
+    /// Inspect the retrained beacons of a run or a beacon store.
+    Beacon(cmd::beacon::Args),
+    /// Print and plot the final Pareto front of a search run.
+    Report(cmd::report::Args),
 }
 
 fn main() {
@@ -41,6 +51,9 @@ fn main() {
         Command::Hw(args) => cmd::hw::run(args),
         Command::Train(args) => cmd::train::run(args),
         Command::Eval(args) => cmd::eval::run(args),
+        Command::Search(args) => cmd::search::run(args),
+        Command::Beacon(args) => cmd::beacon::run(args),
+        Command::Report(args) => cmd::report::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

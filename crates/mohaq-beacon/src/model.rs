@@ -1,0 +1,93 @@
+//! What the search needs from a trained model, as two traits: [`ErrorModel`] (the PTQ error of a
+//! candidate, optionally on a beacon's retrained weights) and [`Retrainer`] (QAT for beacons).
+//!
+//! The search, the beacon logic, checkpoints and reports are written against these traits so
+//! they can be tested with a cheap deterministic model ([`crate::synthetic`]) and run with the
+//! real SRU evaluator of mohaq-sru through an adapter, without either knowing the other.
+
+use std::path::Path;
+
+use mohaq_hw::{bits_to_mb, Workload};
+
+use crate::error::ModelFailure;
+use crate::genes::LayerBits;
+
+/// The error (in %, e.g. PER) of a model quantized at given per-layer widths.
+pub trait ErrorModel: Sync {
+    /// Retrained weights of a beacon (the base model's weights are implied by `None`).
+    type Weights: Send + Sync;
+
+    /// Short name for reports and store keys.
+    fn name(&self) -> String;
+
+    /// The model's matrix layers in gene order (L0..L3, P1..P3, FC) with their weight counts
+    /// and MACs: model size and hardware cost are computed from it.
+    fn workload(&self) -> &Workload;
+
+    /// Error of the unquantized float model on the optimisation subset: the reference of
+    /// relative error limits.
+    fn float_error(&self) -> Result<f64, ModelFailure>;
+
+    /// PTQ error on the optimisation subset with activations calibrated per utterance, on the
+    /// base weights (`None`) or a beacon's retrained weights.
+    fn error(&self, bits: &LayerBits, weights: Option<&Self::Weights>)
+        -> Result<f64, ModelFailure>;
+
+    /// Error on the test split with activation clipping frozen from the optimisation subset.
+    fn test_error(
+        &self,
+        bits: &LayerBits,
+        weights: Option<&Self::Weights>,
+    ) -> Result<f64, ModelFailure>;
+}
+
+/// Quantization-aware retraining of beacons and the storage of its result.
+pub trait Retrainer<W>: Sync {
+    /// Identifies the base model and the retraining settings; beacons retrained under another
+    /// identity are never reused (the store key includes it).
+    fn identity(&self) -> String;
+
+    /// Retrains a copy of the base model at `bits` for `epochs`. `work_dir` is private to this
+    /// beacon and survives a killed run, so a retrainer can checkpoint there and resume.
+    fn retrain(&self, bits: &LayerBits, epochs: usize, work_dir: &Path) -> Result<W, ModelFailure>;
+
+    /// Writes `weights` to `path` (the store renames it into place afterwards).
+    fn save(&self, weights: &W, path: &Path) -> Result<(), ModelFailure>;
+
+    /// Reads weights written by [`Retrainer::save`].
+    fn load(&self, path: &Path) -> Result<W, ModelFailure>;
+}
+
+/// Size of the model with every weight and elementwise parameter in FP32, in MB (2^20 bytes):
+/// the reference of relative size limits and of compression ratios.
+pub fn fp32_size_mb(workload: &Workload) -> f64 {
+    bits_to_mb((workload.total_weights() + workload.elementwise_params()) * 32)
+}
+
+/// Size in MB at the given widths (HARDWARE §1): Σ w_l·N_l plus elementwise parameters at 16.
+pub fn size_mb(workload: &Workload, bits: &LayerBits) -> f64 {
+    bits_to_mb(mohaq_hw::model_size_bits(
+        workload,
+        bits.weight.iter().copied(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paper_sizes_match_method() {
+        let w = Workload::paper_sru();
+        assert!(
+            (fp32_size_mb(&w) - 21.2).abs() < 0.05,
+            "{}",
+            fp32_size_mb(&w)
+        );
+        let expect = [(16, 10.60), (8, 5.31), (4, 2.66), (2, 1.34)];
+        for (bits, mb) in expect {
+            let s = size_mb(&w, &LayerBits::uniform(bits));
+            assert!((s - mb).abs() < 0.006, "{bits}: {s}");
+        }
+    }
+}

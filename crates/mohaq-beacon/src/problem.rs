@@ -1,0 +1,425 @@
+//! The MOHAQ problem as a mohaq-evo [`Problem`]: genes → per-layer widths, the model's error and
+//! the platform's cost → objectives and normalised constraints of METHOD §5.3.
+//!
+//! Genes are indices into the allowed widths (mohaq-evo's `Variable::Choice`). A platform whose
+//! layers share one width (SiLago) gets 8 genes, one per layer; otherwise the paper's 16 genes.
+//! Constraints are `value / limit − 1`, so that violations of different units add up sensibly
+//! in the constraint violation the tournament compares.
+
+use mohaq_evo::{Evaluation, Genes, Problem, Space, Variable};
+use mohaq_hw::Platform;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::beacons::BeaconSearch;
+use crate::error::{GeneError, ProblemError};
+use crate::experiment::{Experiment, ExperimentKind};
+use crate::genes::{LayerBits, ALLOWED_BITS, NUM_LAYERS};
+use crate::limits::ResolvedLimits;
+use crate::model::{size_mb, ErrorModel};
+
+/// How genes map to layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GeneLayout {
+    /// The paper's 16 genes: weight and activation widths of every layer separately.
+    Independent,
+    /// 8 genes: one width per layer for weights and activations.
+    Shared,
+}
+
+/// Hardware cost of one candidate, as the report shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CostSummary {
+    pub size_mb: f64,
+    /// The platform's speedup objective (paper or physical formula, as the platform says).
+    pub speedup: Option<f64>,
+    /// The latency ratio, beside the paper's formula.
+    pub speedup_physical: Option<f64>,
+    pub energy_uj: Option<f64>,
+}
+
+/// Everything known about one evaluated candidate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateScore {
+    pub bits: LayerBits,
+    /// The error the search used: min(PTQ error, beacon error).
+    pub error: f64,
+    /// PTQ error on the base model.
+    pub ptq_error: f64,
+    /// PTQ error on the nearest beacon's retrained weights, when the candidate was promising.
+    pub beacon_error: Option<f64>,
+    /// The beacon the candidate was scored with (0 = the base model).
+    pub beacon: Option<usize>,
+    pub cost: CostSummary,
+}
+
+impl CandidateScore {
+    /// Whether the beacon's weights gave the reported error (then the test evaluation uses them).
+    pub fn uses_beacon_weights(&self) -> Option<usize> {
+        match (self.beacon, self.beacon_error) {
+            (Some(b), Some(e)) if b > 0 && e < self.ptq_error => Some(b),
+            _ => None,
+        }
+    }
+}
+
+/// The problem of one experiment on one model (and platform).
+pub struct MohaqProblem<'a, M: ErrorModel> {
+    kind: ExperimentKind,
+    layout: GeneLayout,
+    space: Space,
+    model: &'a M,
+    platform: Option<&'a Platform>,
+    limits: ResolvedLimits,
+    beacons: Option<BeaconSearch<'a, M::Weights>>,
+}
+
+impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
+    /// Builds the problem; fails when the platform cannot run the requested widths or lacks
+    /// what the experiment's objectives need.
+    pub fn new(
+        experiment: &Experiment,
+        model: &'a M,
+        platform: Option<&'a Platform>,
+        limits: ResolvedLimits,
+    ) -> Result<Self, ProblemError> {
+        let setup = |m: String| ProblemError::Setup(m);
+        if model.workload().layers().len() != NUM_LAYERS {
+            return Err(setup(format!(
+                "model `{}` has {} matrix layers; the MOHAQ genes describe {NUM_LAYERS} (L0..L3, P1..P3, FC)",
+                model.name(),
+                model.workload().layers().len()
+            )));
+        }
+        if experiment.kind != ExperimentKind::Compression && platform.is_none() {
+            return Err(setup(format!(
+                "experiment `{}` ({:?}) needs a platform",
+                experiment.name, experiment.kind
+            )));
+        }
+        if experiment.kind == ExperimentKind::Silago && !platform.is_some_and(|p| p.has_energy()) {
+            return Err(setup(format!(
+                "experiment `{}` minimises energy, but platform `{}` has no energy model",
+                experiment.name,
+                platform.map_or("?", |p| p.name())
+            )));
+        }
+        let requested = experiment.search.widths.clone();
+        let (layout, weight_widths, activation_widths) = match platform {
+            None => {
+                let w = requested.unwrap_or_else(|| ALLOWED_BITS.to_vec());
+                (GeneLayout::Independent, w.clone(), w)
+            }
+            Some(p) => {
+                let layout = if p.shared_width() {
+                    GeneLayout::Shared
+                } else {
+                    GeneLayout::Independent
+                };
+                let (w, a) = platform_widths(p, requested.as_deref())?;
+                (layout, w, a)
+            }
+        };
+        let choice = |widths: &[u32]| Variable::Choice {
+            values: widths.iter().map(|&b| i64::from(b)).collect(),
+        };
+        let variables = match layout {
+            GeneLayout::Shared => vec![choice(&weight_widths); NUM_LAYERS],
+            GeneLayout::Independent => (0..16)
+                .map(|g| {
+                    if is_weight_gene(g) {
+                        choice(&weight_widths)
+                    } else {
+                        choice(&activation_widths)
+                    }
+                })
+                .collect(),
+        };
+        let space = Space::new(variables).map_err(|e| setup(e.to_string()))?;
+        Ok(Self {
+            kind: experiment.kind,
+            layout,
+            space,
+            model,
+            platform,
+            limits,
+            beacons: None,
+        })
+    }
+
+    /// Scores promising candidates with retrained beacons (METHOD §6).
+    pub fn with_beacons(mut self, beacons: BeaconSearch<'a, M::Weights>) -> Self {
+        self.beacons = Some(beacons);
+        self
+    }
+
+    pub fn beacons(&self) -> Option<&BeaconSearch<'a, M::Weights>> {
+        self.beacons.as_ref()
+    }
+
+    pub fn layout(&self) -> GeneLayout {
+        self.layout
+    }
+
+    pub fn kind(&self) -> ExperimentKind {
+        self.kind
+    }
+
+    pub fn limits(&self) -> &ResolvedLimits {
+        &self.limits
+    }
+
+    pub fn model(&self) -> &'a M {
+        self.model
+    }
+
+    /// Names of the objectives, in order.
+    pub fn objective_names(&self) -> Vec<&'static str> {
+        match self.kind {
+            ExperimentKind::Compression => vec!["error_pct", "size_mb"],
+            ExperimentKind::Silago => vec!["error_pct", "neg_speedup", "energy_uj"],
+            ExperimentKind::Bitfusion => vec!["error_pct", "neg_speedup"],
+        }
+    }
+
+    /// Widths of a candidate (the FC activation rule applied).
+    pub fn bits_of(&self, genes: &[f64]) -> Result<LayerBits, GeneError> {
+        let values: Vec<u32> = self
+            .space
+            .decode(genes)
+            .into_iter()
+            .map(|v| v as u32)
+            .collect();
+        match self.layout {
+            GeneLayout::Independent => LayerBits::from_paper_genes(&values),
+            GeneLayout::Shared => LayerBits::from_shared_genes(&values),
+        }
+    }
+
+    /// The genes standing for `bits`, if the space holds them.
+    pub fn genes_of(&self, bits: &LayerBits) -> Option<Genes> {
+        let values: Vec<u32> = match self.layout {
+            GeneLayout::Independent => bits.paper_genes().to_vec(),
+            GeneLayout::Shared => {
+                if bits.weight != bits.activation {
+                    return None;
+                }
+                bits.weight.to_vec()
+            }
+        };
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| self.space.encode_value(i, f64::from(v)))
+            .collect()
+    }
+
+    /// Hardware cost of `bits` (size only without a platform).
+    pub fn cost(&self, bits: &LayerBits) -> Result<CostSummary, ProblemError> {
+        let workload = self.model.workload();
+        match self.platform {
+            Some(p) if self.kind != ExperimentKind::Compression => {
+                let cost = p.evaluate(workload, &bits.pairs())?;
+                Ok(CostSummary {
+                    size_mb: cost.size_mb,
+                    speedup: Some(cost.speedup),
+                    speedup_physical: Some(cost.speedup_physical),
+                    energy_uj: cost.energy_uj_per_frame,
+                })
+            }
+            _ => Ok(CostSummary {
+                size_mb: size_mb(workload, bits),
+                speedup: None,
+                speedup_physical: None,
+                energy_uj: None,
+            }),
+        }
+    }
+
+    /// Objectives and constraints of a scored candidate.
+    pub fn evaluation_of(&self, score: &CandidateScore) -> Evaluation {
+        let c = &score.cost;
+        let objectives = match self.kind {
+            ExperimentKind::Compression => vec![score.error, c.size_mb],
+            ExperimentKind::Silago => vec![
+                score.error,
+                -c.speedup.unwrap_or(0.0),
+                c.energy_uj.unwrap_or(f64::INFINITY),
+            ],
+            ExperimentKind::Bitfusion => vec![score.error, -c.speedup.unwrap_or(0.0)],
+        };
+        let mut constraints = Vec::with_capacity(2);
+        if let Some(size) = &self.limits.max_size_mb {
+            constraints.push(c.size_mb / size.value - 1.0);
+        }
+        constraints.push(score.error / self.limits.max_error.value - 1.0);
+        Evaluation::new(objectives, constraints)
+    }
+
+    /// Inference-only score: PTQ error on the base weights and cost.
+    pub fn ptq_score(&self, genes: &[f64]) -> Result<CandidateScore, ProblemError> {
+        let bits = self.bits_of(genes)?;
+        let cost = self.cost(&bits)?;
+        let ptq_error = self.model.error(&bits, None)?;
+        Ok(CandidateScore {
+            bits,
+            error: ptq_error,
+            ptq_error,
+            beacon_error: None,
+            beacon: None,
+            cost,
+        })
+    }
+
+    /// The full score of a candidate already evaluated by the search (beacon decisions are
+    /// looked up, not repeated), or an inference-only evaluation.
+    pub fn score_of(&self, genes: &[f64]) -> Result<CandidateScore, ProblemError> {
+        if let Some(b) = &self.beacons {
+            if let Some(score) = b.recorded_score(genes) {
+                return Ok(score);
+            }
+        }
+        self.ptq_score(genes)
+    }
+
+    /// The score of an archived evaluation without evaluating the model again: the beacon
+    /// record if there is one, else the error objective with the (cheap) cost recomputed.
+    pub fn score_of_evaluated(
+        &self,
+        genes: &[f64],
+        evaluation: &Evaluation,
+    ) -> Result<CandidateScore, ProblemError> {
+        if let Some(b) = &self.beacons {
+            if let Some(score) = b.recorded_score(genes) {
+                return Ok(score);
+            }
+        }
+        let bits = self.bits_of(genes)?;
+        let error = evaluation
+            .objectives
+            .first()
+            .copied()
+            .ok_or_else(|| ProblemError::Setup("an evaluation without objectives".into()))?;
+        Ok(CandidateScore {
+            bits,
+            error,
+            ptq_error: error,
+            beacon_error: None,
+            beacon: None,
+            cost: self.cost(&bits)?,
+        })
+    }
+
+    /// Test-split error of a scored candidate, on the weights that gave its score.
+    pub fn test_error(&self, score: &CandidateScore) -> Result<f64, ProblemError> {
+        match (score.uses_beacon_weights(), &self.beacons) {
+            (Some(index), Some(b)) => {
+                let weights = b.weights(index)?;
+                Ok(self.model.test_error(&score.bits, Some(&weights))?)
+            }
+            _ => Ok(self.model.test_error(&score.bits, None)?),
+        }
+    }
+
+    /// Whether a candidate is promising (METHOD §6): PTQ error in the band, enough speedup,
+    /// within the memory limit.
+    pub fn is_promising(&self, score: &CandidateScore, band: [f64; 2], min_speedup: f64) -> bool {
+        let in_band = score.ptq_error > band[0] && score.ptq_error < band[1];
+        let fast = score.cost.speedup.is_none_or(|s| s >= min_speedup);
+        let fits = self
+            .limits
+            .max_size_mb
+            .as_ref()
+            .is_none_or(|l| score.cost.size_mb <= l.value);
+        in_band && fast && fits
+    }
+}
+
+fn is_weight_gene(g: usize) -> bool {
+    matches!(g, 0..=3 | 8..=10 | 14)
+}
+
+/// The widths of the genes on `platform`: those requested (each must run there) or all the
+/// platform runs.
+fn platform_widths(
+    p: &Platform,
+    requested: Option<&[u32]>,
+) -> Result<(Vec<u32>, Vec<u32>), ProblemError> {
+    let shared: Vec<u32> = p
+        .allowed_weight_bits()
+        .iter()
+        .copied()
+        .filter(|b| p.allowed_activation_bits().contains(b))
+        .collect();
+    let (mut w, mut a) = if p.shared_width() {
+        (shared.clone(), shared)
+    } else {
+        (
+            p.allowed_weight_bits().to_vec(),
+            p.allowed_activation_bits().to_vec(),
+        )
+    };
+    if let Some(req) = requested {
+        for &b in req {
+            if !w.contains(&b) || !a.contains(&b) {
+                return Err(ProblemError::Setup(format!(
+                    "platform `{}` cannot run {b}-bit layers (weights: {:?}, activations: {:?}); \
+                     change `search.widths` or the platform",
+                    p.name(),
+                    p.allowed_weight_bits(),
+                    p.allowed_activation_bits()
+                )));
+            }
+        }
+        w = req.to_vec();
+        a = req.to_vec();
+    }
+    for list in [&w, &a] {
+        if let Some(b) = list.iter().find(|b| !ALLOWED_BITS.contains(b)) {
+            return Err(ProblemError::Setup(format!(
+                "platform `{}` allows {b}-bit operands; MOHAQ searches 2, 4, 8 and 16 only",
+                p.name()
+            )));
+        }
+    }
+    w.sort_unstable();
+    a.sort_unstable();
+    Ok((w, a))
+}
+
+impl<M: ErrorModel> Problem for MohaqProblem<'_, M> {
+    type Error = ProblemError;
+
+    fn space(&self) -> &Space {
+        &self.space
+    }
+
+    fn n_objectives(&self) -> usize {
+        self.objective_names().len()
+    }
+
+    fn n_constraints(&self) -> usize {
+        1 + usize::from(self.limits.max_size_mb.is_some())
+    }
+
+    fn evaluate(&self, genes: &[f64]) -> Result<Evaluation, ProblemError> {
+        let mut results = self.evaluate_batch(&[genes.to_vec()]);
+        results
+            .pop()
+            .unwrap_or_else(|| Err(ProblemError::Setup("empty batch".into())))
+    }
+
+    fn evaluate_batch(&self, batch: &[Genes]) -> Vec<Result<Evaluation, ProblemError>> {
+        let scores: Vec<Result<CandidateScore, ProblemError>> =
+            batch.par_iter().map(|g| self.ptq_score(g)).collect();
+        let scores = match &self.beacons {
+            Some(b) => b.rescore(self, batch, scores),
+            None => scores,
+        };
+        scores
+            .into_iter()
+            .map(|s| s.map(|s| self.evaluation_of(&s)))
+            .collect()
+    }
+}

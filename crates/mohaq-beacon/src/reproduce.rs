@@ -1,0 +1,445 @@
+//! `cargo xtask reproduce`: the paper's experiments E0-E4 and `results/REPORT.md`.
+//!
+//! E4 (hardware models) needs no model. E0-E3 run on any [`ErrorModel`] + [`Retrainer`]; the
+//! xtask passes the shipped trained SRU. `quick` shrinks budgets (population, generations,
+//! beacon epochs) but runs the same code.
+
+use std::path::{Path, PathBuf};
+
+use mohaq_evo::{exhaustive_front, igd, recovered_count, EvaluationArchive, Observer};
+use mohaq_hw::{Platform, ShareOfMaximum};
+use serde::Serialize;
+
+use crate::error::RunError;
+use crate::experiment::Experiment;
+use crate::fsio::write_json_atomic;
+use crate::hardware::{hardware_report, HardwareReport};
+use crate::limits::ResolvedLimits;
+use crate::model::{fp32_size_mb, size_mb, ErrorModel, Retrainer};
+use crate::paper;
+use crate::problem::MohaqProblem;
+use crate::run::{run_search, FrontFile, RunOptions};
+
+/// Where things are and how much to run.
+#[derive(Debug, Clone)]
+pub struct ReproduceConfig {
+    /// Workspace root (platforms/, experiments/, shared spec next to it).
+    pub workspace: PathBuf,
+    /// Output folder (`results/`).
+    pub out_dir: PathBuf,
+    pub quick: bool,
+}
+
+impl ReproduceConfig {
+    pub fn platforms(&self) -> PathBuf {
+        self.workspace.join("platforms")
+    }
+    pub fn reference_csv(&self) -> PathBuf {
+        self.workspace
+            .join("../shared/spec/reference/bitfusion_fc.csv")
+    }
+    pub fn experiment_path(&self, name: &str) -> PathBuf {
+        self.workspace
+            .join("experiments")
+            .join(format!("{name}.toml"))
+    }
+}
+
+/// Shrinks an experiment's budget for `--quick`: the same code paths, fewer evaluations.
+pub fn quick_budget(mut e: Experiment) -> Experiment {
+    e.search.pop_size = e.search.pop_size.min(16);
+    e.search.n_offsprings = e.search.n_offsprings.min(6);
+    e.search.n_gen = e.search.n_gen.min(6);
+    if let Some(b) = e.beacons.as_mut() {
+        b.epochs = b.epochs.min(1);
+        b.max_beacons = b.max_beacons.min(2);
+        b.fixed.truncate(2);
+    }
+    e.data.dev_utterances = if e.data.dev_utterances == 0 {
+        24
+    } else {
+        e.data.dev_utterances.min(24)
+    };
+    e.data.test_utterances = if e.data.test_utterances == 0 {
+        48
+    } else {
+        e.data.test_utterances.min(48)
+    };
+    e.name = format!("{}-quick", e.name);
+    e
+}
+
+/// Runs E4 and writes its JSON.
+pub fn reproduce_hardware(config: &ReproduceConfig) -> Result<HardwareReport, RunError> {
+    let report = hardware_report(&config.platforms(), &config.reference_csv())?;
+    save_json(&config.out_dir.join("e4_hardware.json"), &report)?;
+    Ok(report)
+}
+
+fn save_json<T: Serialize>(path: &Path, value: &T) -> Result<(), RunError> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| RunError::Io {
+            path: parent.to_path_buf(),
+            action: "creating the results folder",
+            source,
+        })?;
+    }
+    write_json_atomic(path, value).map_err(|source| RunError::Io {
+        path: path.to_path_buf(),
+        action: "writing results",
+        source,
+    })
+}
+
+/// One row of the E0 PTQ table.
+#[derive(Debug, Clone, Serialize)]
+pub struct PtqRow {
+    pub name: String,
+    pub genes: String,
+    pub test_error: f64,
+    pub size_mb: f64,
+    pub compression: f64,
+}
+
+/// A search's front with the figures the claims need.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResult {
+    pub front: FrontFile,
+    pub run_dir: PathBuf,
+}
+
+/// E2's exhaustive check.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExhaustiveCheck {
+    pub candidates: usize,
+    pub true_front: Vec<Vec<f64>>,
+    pub search_front: Vec<Vec<f64>>,
+    pub recovered: usize,
+    pub igd: Option<f64>,
+}
+
+/// Our figure for one paper claim.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimRow {
+    pub claim: String,
+    pub paper: String,
+    pub ours: String,
+    pub definition: String,
+}
+
+/// E0-E3 results.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelResults {
+    pub model: String,
+    pub float_error: f64,
+    pub fp32_size_mb: f64,
+    pub ptq: Vec<PtqRow>,
+    pub compression: SearchResult,
+    pub silago: SearchResult,
+    pub silago_exhaustive: Option<ExhaustiveCheck>,
+    pub bitfusion: SearchResult,
+    pub bitfusion_beacon: SearchResult,
+    pub claims: Vec<ClaimRow>,
+}
+
+/// E0: uniform and the authors' mixed configurations, test error and size.
+pub fn ptq_table<M: ErrorModel>(model: &M) -> Result<Vec<PtqRow>, RunError> {
+    let fp32 = fp32_size_mb(model.workload());
+    paper::ptq_table_configs()
+        .into_iter()
+        .map(|(name, bits)| {
+            let size = size_mb(model.workload(), &bits);
+            Ok(PtqRow {
+                name,
+                genes: bits.display_genes(),
+                test_error: model.test_error(&bits, None)?,
+                size_mb: size,
+                compression: fp32 / size,
+            })
+        })
+        .collect()
+}
+
+fn load_experiment(config: &ReproduceConfig, name: &str) -> Result<Experiment, RunError> {
+    let e = Experiment::from_file(&config.experiment_path(name))?;
+    Ok(if config.quick { quick_budget(e) } else { e })
+}
+
+fn load_platform(config: &ReproduceConfig, e: &Experiment) -> Result<Option<Platform>, RunError> {
+    e.platform
+        .as_ref()
+        .map(|p| {
+            let path = if p.is_absolute() {
+                p.clone()
+            } else {
+                config.workspace.join(p)
+            };
+            Platform::from_toml_file(path)
+        })
+        .transpose()
+        .map_err(RunError::from)
+}
+
+/// Runs the shipped experiment `name` on `model` in `<out>/runs/<name>`.
+pub fn reproduce_search<M: ErrorModel>(
+    config: &ReproduceConfig,
+    name: &str,
+    model: &M,
+    retrainer: Option<&dyn Retrainer<M::Weights>>,
+    observer: &mut dyn Observer,
+) -> Result<SearchResult, RunError> {
+    let experiment = load_experiment(config, name)?;
+    let platform = load_platform(config, &experiment)?;
+    let run_dir = config.out_dir.join("runs").join(&experiment.name);
+    let options = RunOptions {
+        skip_test: false,
+        store_dir: Some(config.out_dir.join("beacon-store")),
+    };
+    let front = run_search(
+        &experiment,
+        model,
+        retrainer,
+        platform.as_ref(),
+        &run_dir,
+        &options,
+        observer,
+    )?;
+    Ok(SearchResult { front, run_dir })
+}
+
+/// The exhaustive true front of the SiLago experiment and how much of it the search found.
+/// Evaluations are cached in `<out>/e2_exhaustive_archive.json`, seeded with the search's own.
+pub fn silago_exhaustive<M: ErrorModel>(
+    config: &ReproduceConfig,
+    model: &M,
+    search: &SearchResult,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<ExhaustiveCheck, RunError> {
+    let experiment = load_experiment(config, "silago")?;
+    let platform = load_platform(config, &experiment)?;
+    let limits = ResolvedLimits::resolve(
+        &experiment,
+        model.float_error()?,
+        fp32_size_mb(model.workload()),
+        platform.as_ref(),
+    );
+    let problem = MohaqProblem::new(&experiment, model, platform.as_ref(), limits)?;
+    let cache_path = config.out_dir.join("e2_exhaustive_archive.json");
+    let mut archive: EvaluationArchive = std::fs::read_to_string(&cache_path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let nsga = crate::run::nsga2_config(&experiment);
+    if let Ok(Some(state)) =
+        mohaq_evo::checkpoint::load(&search.run_dir, &nsga, mohaq_evo::Problem::space(&problem))
+    {
+        for r in state.archive.records() {
+            archive.insert(r.genes.clone(), r.evaluation.clone());
+        }
+    }
+    let result = exhaustive_front(&problem, &mut archive, 10_000, 64, progress);
+    save_json(&cache_path, &archive)?;
+    let true_front: Vec<Vec<f64>> = result?
+        .into_iter()
+        .map(|r| r.evaluation.objectives)
+        .collect();
+    let search_front: Vec<Vec<f64>> = search
+        .front
+        .solutions
+        .iter()
+        .map(|s| problem.evaluation_of(&s.score).objectives)
+        .collect();
+    Ok(ExhaustiveCheck {
+        candidates: archive.len(),
+        recovered: recovered_count(&true_front, &search_front),
+        igd: igd(&search_front, &true_front).ok(),
+        true_front,
+        search_front,
+    })
+}
+
+/// E0-E3 on `model`, then the claims.
+pub fn reproduce_model<M: ErrorModel + Retrainer<<M as ErrorModel>::Weights>>(
+    config: &ReproduceConfig,
+    model: &M,
+    observer: &mut dyn Observer,
+    exhaustive_progress: &mut dyn FnMut(usize, usize),
+) -> Result<ModelResults, RunError> {
+    let ptq = ptq_table(model)?;
+    save_json(&config.out_dir.join("e0_ptq.json"), &ptq)?;
+    let compression = reproduce_search(config, "compression", model, None, observer)?;
+    let silago = reproduce_search(config, "silago", model, None, observer)?;
+    let silago_exhaustive = Some(silago_exhaustive(
+        config,
+        model,
+        &silago,
+        exhaustive_progress,
+    )?);
+    let bitfusion = reproduce_search(config, "bitfusion", model, None, observer)?;
+    let bitfusion_beacon =
+        reproduce_search(config, "bitfusion-beacon", model, Some(model), observer)?;
+    let mut results = ModelResults {
+        model: model.name(),
+        float_error: model.float_error()?,
+        fp32_size_mb: fp32_size_mb(model.workload()),
+        ptq,
+        compression,
+        silago,
+        silago_exhaustive,
+        bitfusion,
+        bitfusion_beacon,
+        claims: Vec::new(),
+    };
+    results.claims = claims(config, &results, model.workload())?;
+    save_json(&config.out_dir.join("e0_e3_results.json"), &results)?;
+    Ok(results)
+}
+
+/// Test error of the all-16-bit model: the baseline error increases are measured from.
+fn baseline_test_error(r: &ModelResults) -> f64 {
+    r.ptq
+        .iter()
+        .find(|p| p.name == "uniform 16")
+        .map_or(f64::NAN, |p| p.test_error)
+}
+
+/// Best value of `f` over front solutions whose test error is within `pp` of the baseline.
+fn best_within<F: Fn(&crate::run::FrontSolution) -> f64>(
+    front: &FrontFile,
+    baseline: f64,
+    pp: f64,
+    f: F,
+) -> Option<f64> {
+    front
+        .solutions
+        .iter()
+        .filter(|s| s.test_error.is_some_and(|t| t <= baseline + pp))
+        .map(f)
+        .fold(None, |best: Option<f64>, v| {
+            Some(best.map_or(v, |b| b.max(v)))
+        })
+}
+
+/// "Error gain" reduction of beacon-based over inference-only search: at each speedup reached by
+/// the beacon-based front, the lowest test error each front achieves at that speedup or more;
+/// the largest difference and where.
+pub fn beacon_gain_reduction(inference: &FrontFile, beacon: &FrontFile) -> Option<(f64, f64)> {
+    let best_at = |front: &FrontFile, s: f64| {
+        front
+            .solutions
+            .iter()
+            .filter(|x| x.score.cost.speedup.is_some_and(|v| v >= s - 1e-12))
+            .filter_map(|x| x.test_error)
+            .fold(f64::INFINITY, f64::min)
+    };
+    beacon
+        .solutions
+        .iter()
+        .filter_map(|b| b.score.cost.speedup)
+        .filter_map(|s| {
+            let (io, bb) = (best_at(inference, s), best_at(beacon, s));
+            (io.is_finite() && bb.is_finite()).then_some((io - bb, s))
+        })
+        .fold(None, |best: Option<(f64, f64)>, d| match best {
+            Some(b) if b.0 >= d.0 => Some(b),
+            _ => Some(d),
+        })
+}
+
+fn claims(
+    config: &ReproduceConfig,
+    r: &ModelResults,
+    workload: &mohaq_hw::Workload,
+) -> Result<Vec<ClaimRow>, RunError> {
+    let base = baseline_test_error(r);
+    let fp32 = r.fp32_size_mb;
+    let ratio = |s: &crate::run::FrontSolution| fp32 / s.score.cost.size_mb;
+    let fmt_x = |v: Option<f64>| v.map_or("none within the limit".into(), |x| format!("{x:.1}x"));
+    let mut rows = vec![
+        ClaimRow {
+            claim: "PTQ compresses the SRU without significant error increase".into(),
+            paper: format!("up to {}x", paper::CLAIM_COMPRESSION_X),
+            ours: fmt_x(best_within(&r.compression.front, base, 0.5, ratio)),
+            definition: format!(
+                "largest FP32/size ratio on the E1 front with test PER ≤ all-16 test PER ({base:.2} %) + 0.5 pp"
+            ),
+        },
+        ClaimRow {
+            claim: "compression at +1.5 pp (v1)".into(),
+            paper: format!("{}x", paper::CLAIM_COMPRESSION_V1_X),
+            ours: fmt_x(best_within(&r.compression.front, base, paper::CLAIM_COMPRESSION_V1_PP, ratio)),
+            definition: "largest ratio on the E1 front with test PER ≤ all-16 + 1.5 pp".into(),
+        },
+    ];
+    let experiment = load_experiment(config, "silago")?;
+    if let Some(platform) = load_platform(config, &experiment)? {
+        let front = &r.silago.front;
+        let shares: Vec<(f64, mohaq_hw::Shares)> = front
+            .solutions
+            .iter()
+            .filter(|s| s.test_error.is_some_and(|t| t <= base + 0.5))
+            .filter_map(|s| {
+                let pairs = s.score.bits.pairs();
+                let cost = platform.evaluate(workload, &pairs).ok()?;
+                platform
+                    .share_of_maximum(workload, &cost)
+                    .ok()
+                    .map(|sh| (s.test_error.unwrap_or(0.0), sh))
+            })
+            .collect();
+        let best = |f: &dyn Fn(&mohaq_hw::Shares) -> Option<ShareOfMaximum>| {
+            shares
+                .iter()
+                .filter_map(|(_, s)| f(s))
+                .fold(None, |b: Option<ShareOfMaximum>, v| match b {
+                    Some(b) if b.of_gain >= v.of_gain => Some(b),
+                    _ => Some(v),
+                })
+        };
+        let show = |s: Option<ShareOfMaximum>| {
+            s.map_or("no solution within +0.5 pp".into(), |s| {
+                format!(
+                    "{:.0} % of the gain ({:.0} % of the best)",
+                    100.0 * s.of_gain,
+                    100.0 * s.of_best
+                )
+            })
+        };
+        rows.push(ClaimRow {
+            claim: "SiLago: share of the maximum possible speedup at minor error increase".into(),
+            paper: format!("{:.0} % (v1: 80 %)", 100.0 * paper::CLAIM_SILAGO_SPEEDUP_SHARE),
+            ours: show(best(&|s| Some(s.speedup))),
+            definition: "best E2 front solution with test PER ≤ all-16 + 0.5 pp; (S−S16)/(Smax−S16) and S/Smax".into(),
+        });
+        rows.push(ClaimRow {
+            claim: "SiLago: share of the maximum possible energy saving".into(),
+            paper: format!(
+                "{:.0} % (v1: 64 %)",
+                100.0 * paper::CLAIM_SILAGO_ENERGY_SHARE
+            ),
+            ours: show(best(&|s| s.energy)),
+            definition: "same solutions; (E16−E)/(E16−Emin) and Emin/E".into(),
+        });
+    }
+    let gain = beacon_gain_reduction(&r.bitfusion.front, &r.bitfusion_beacon.front);
+    rows.push(ClaimRow {
+        claim: "Bit Fusion: beacon-based search reduces the error gain of inference-only search".into(),
+        paper: format!("up to {} pp (v1: {} pp)", paper::CLAIM_BEACON_GAIN_PP, paper::CLAIM_BEACON_GAIN_V1_PP),
+        ours: gain.map_or("no comparable solutions".into(), |(d, s)| format!("{d:.2} pp (at speedup ≥ {s:.1})")),
+        definition: "max over the beacon front's speedups s of [best inference-only test PER at ≥ s] − [best beacon-based test PER at ≥ s]".into(),
+    });
+    let reach = r
+        .bitfusion_beacon
+        .front
+        .solutions
+        .iter()
+        .filter_map(|s| s.score.cost.speedup)
+        .fold(0.0, f64::max);
+    rows.push(ClaimRow {
+        claim: "Bit Fusion: reachable speedup over 16 bits (v1)".into(),
+        paper: format!("{}x", paper::CLAIM_BITFUSION_SPEEDUP_V1),
+        ours: format!("{reach:.1}x"),
+        definition: "largest paper-formula speedup on the beacon-based front (all feasible: size ≤ limit, PER ≤ limit)".into(),
+    });
+    Ok(rows)
+}

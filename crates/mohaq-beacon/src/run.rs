@@ -1,0 +1,290 @@
+//! One search, start to finish, in a run directory:
+//! - `experiment.toml`: the experiment as run (a rerun with a different experiment is refused);
+//! - `limits.json`: the resolved limits and how each was obtained;
+//! - `checkpoint.json`: mohaq-evo's checkpoint (population, generator, every evaluation), so a
+//!   killed run resumes without repeating an evaluation;
+//! - `beacons.json`, `beacon_scores.json`: the run's beacons and beacon scores (beacon search);
+//! - `front.json`: the final Pareto front, each solution re-evaluated on the test split.
+
+use std::path::{Path, PathBuf};
+
+use mohaq_evo::{Nsga2, Nsga2Config, Observer};
+use mohaq_hw::Platform;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::beacons::{BeaconRecord, BeaconSearch, BeaconSettings};
+use crate::error::RunError;
+use crate::experiment::{BeaconMode, Experiment, ExperimentKind};
+use crate::fsio::{write_atomic, write_json_atomic};
+use crate::genes::LayerBits;
+use crate::limits::ResolvedLimits;
+use crate::model::{fp32_size_mb, ErrorModel, Retrainer};
+use crate::problem::{CandidateScore, GeneLayout, MohaqProblem};
+use crate::store::BeaconStore;
+
+pub const EXPERIMENT_FILE: &str = "experiment.toml";
+pub const LIMITS_FILE: &str = "limits.json";
+pub const FRONT_FILE: &str = "front.json";
+
+/// One solution of the final front.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrontSolution {
+    /// Position in the front (sorted by error), as `mohaq export --solution` takes it.
+    pub index: usize,
+    /// The widths in the paper's grouping, for tables.
+    pub genes_display: String,
+    pub score: CandidateScore,
+    /// Error on the test split with frozen activation clipping (on the weights that gave the
+    /// search score).
+    pub test_error: Option<f64>,
+}
+
+/// What a finished (or stopped) search leaves in `front.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrontFile {
+    pub experiment: String,
+    pub kind: ExperimentKind,
+    pub layout: GeneLayout,
+    pub model: String,
+    pub platform: Option<String>,
+    pub objective_names: Vec<String>,
+    pub limits: ResolvedLimits,
+    pub n_evaluations: usize,
+    pub generations: usize,
+    pub completed: bool,
+    pub resumed_from: Option<usize>,
+    pub beacons: Vec<BeaconRecord>,
+    pub solutions: Vec<FrontSolution>,
+}
+
+impl FrontFile {
+    /// Reads `<run_dir>/front.json`.
+    pub fn load(run_dir: &Path) -> Result<Self, RunError> {
+        let path = run_dir.join(FRONT_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| RunError::Io {
+            path: path.clone(),
+            action: "reading the front (has the search finished?)",
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|e| RunError::RunDir {
+            path,
+            message: format!("malformed front file: {e}"),
+        })
+    }
+}
+
+/// Settings of a run that are not part of the experiment.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Skip the test-split re-evaluation of the front (tests and dry runs).
+    pub skip_test: bool,
+    /// Beacon store; default: the experiment's `beacons.store_dir`, else `<run dir>/../beacon-store`.
+    pub store_dir: Option<PathBuf>,
+}
+
+/// Where a run keeps its beacons.
+pub fn store_dir_for(experiment: &Experiment, run_dir: &Path, options: &RunOptions) -> PathBuf {
+    options
+        .store_dir
+        .clone()
+        .or_else(|| {
+            experiment
+                .beacons
+                .as_ref()
+                .and_then(|b| b.store_dir.clone())
+        })
+        .unwrap_or_else(|| {
+            run_dir
+                .parent()
+                .unwrap_or_else(|| Path::new("."))
+                .join("beacon-store")
+        })
+}
+
+/// The engine settings of an experiment: the authors' NSGA-II with its budget and seed.
+pub fn nsga2_config(experiment: &Experiment) -> Nsga2Config {
+    let mut config = Nsga2Config::mohaq_authors(experiment.search.n_gen);
+    config.pop_size = experiment.search.pop_size;
+    config.n_offsprings = experiment.search.n_offsprings;
+    config.seed = experiment.seed;
+    config
+}
+
+/// Writes the experiment copy, or checks that the run directory holds the same experiment
+/// (the generation budget may grow between runs).
+fn claim_run_dir(experiment: &Experiment, run_dir: &Path) -> Result<(), RunError> {
+    std::fs::create_dir_all(run_dir).map_err(|source| RunError::Io {
+        path: run_dir.to_path_buf(),
+        action: "creating the run directory",
+        source,
+    })?;
+    let path = run_dir.join(EXPERIMENT_FILE);
+    let text = toml::to_string(experiment)
+        .map_err(|e| RunError::Invalid(format!("cannot serialise the experiment: {e}")))?;
+    if path.exists() {
+        let previous = Experiment::from_file(&path)?;
+        let mut a = previous.clone();
+        let mut b = experiment.clone();
+        a.search.n_gen = 0;
+        b.search.n_gen = 0;
+        if a != b {
+            return Err(RunError::RunDir {
+                path: run_dir.to_path_buf(),
+                message: format!(
+                    "holds a run of a different experiment (`{}`); use another output folder or delete it",
+                    previous.name
+                ),
+            });
+        }
+    }
+    write_atomic(&path, text.as_bytes()).map_err(|source| RunError::Io {
+        path,
+        action: "writing the experiment copy",
+        source,
+    })
+}
+
+/// The widths of an experiment's fixed beacons.
+pub fn fixed_beacon_bits(experiment: &Experiment) -> Result<Vec<LayerBits>, RunError> {
+    let Some(b) = &experiment.beacons else {
+        return Ok(Vec::new());
+    };
+    b.fixed
+        .iter()
+        .enumerate()
+        .map(|(i, genes)| {
+            let bits = if genes.len() == 8 {
+                LayerBits::from_shared_genes(genes)
+            } else {
+                LayerBits::from_paper_genes(genes)
+            };
+            bits.map_err(|e| RunError::Invalid(format!("beacons.fixed[{i}]: {e}")))
+        })
+        .collect()
+}
+
+/// Runs (or resumes) the experiment's search in `run_dir` and writes `front.json`.
+///
+/// `retrainer` is needed for beacon-based experiments only.
+pub fn run_search<M: ErrorModel>(
+    experiment: &Experiment,
+    model: &M,
+    retrainer: Option<&dyn Retrainer<M::Weights>>,
+    platform: Option<&Platform>,
+    run_dir: &Path,
+    options: &RunOptions,
+    observer: &mut dyn Observer,
+) -> Result<FrontFile, RunError> {
+    claim_run_dir(experiment, run_dir)?;
+    let float_error = model.float_error()?;
+    let limits = ResolvedLimits::resolve(
+        experiment,
+        float_error,
+        fp32_size_mb(model.workload()),
+        platform,
+    );
+    let limits_path = run_dir.join(LIMITS_FILE);
+    write_json_atomic(&limits_path, &limits).map_err(|source| RunError::Io {
+        path: limits_path,
+        action: "writing limits",
+        source,
+    })?;
+    let mut problem = MohaqProblem::new(experiment, model, platform, limits.clone())?;
+    if experiment.uses_beacons() {
+        let Some(retrainer) = retrainer else {
+            return Err(RunError::Invalid(format!(
+                "experiment `{}` is beacon-based but no retrainer was given",
+                experiment.name
+            )));
+        };
+        let section = experiment
+            .beacons
+            .as_ref()
+            .ok_or_else(|| RunError::Invalid("beacon settings missing".into()))?;
+        let band = limits
+            .band
+            .as_ref()
+            .map(|[lo, hi]| [lo.value, hi.value])
+            .ok_or_else(|| RunError::Invalid("beacon band missing".into()))?;
+        let settings = BeaconSettings {
+            mode: section.mode,
+            distance_threshold: section.distance_threshold,
+            band,
+            min_speedup: section.min_speedup,
+            epochs: section.epochs,
+            max_beacons: section.max_beacons,
+            retrain_fc_activation_16: section.retrain_fc_activation_16,
+        };
+        let store = BeaconStore::new(store_dir_for(experiment, run_dir, options));
+        let search = BeaconSearch::open(settings, store, retrainer, Some(run_dir))?;
+        if section.mode == BeaconMode::Fixed {
+            let fixed = fixed_beacon_bits(experiment)?;
+            for bits in &fixed {
+                if problem.genes_of(bits).is_none() {
+                    return Err(RunError::Invalid(format!(
+                        "fixed beacon {} is outside the search space of this platform",
+                        bits.display_genes()
+                    )));
+                }
+            }
+            search.prepare_fixed(&fixed)?;
+        }
+        problem = problem.with_beacons(search);
+    }
+    let engine = Nsga2::new(nsga2_config(experiment))?.with_run_dir(run_dir);
+    let outcome = engine.run(&problem, observer)?;
+    let mut scores = outcome
+        .state
+        .archive
+        .pareto_front()
+        .into_iter()
+        .map(|r| problem.score_of_evaluated(&r.genes, &r.evaluation))
+        .collect::<Result<Vec<_>, _>>()?;
+    scores.sort_by(|a, b| a.error.total_cmp(&b.error));
+    let test_errors: Vec<Option<f64>> = if options.skip_test {
+        vec![None; scores.len()]
+    } else {
+        scores
+            .par_iter()
+            .map(|s| problem.test_error(s).map(Some))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let solutions = scores
+        .into_iter()
+        .zip(test_errors)
+        .enumerate()
+        .map(|(index, (score, test_error))| FrontSolution {
+            index,
+            genes_display: score.bits.display_genes(),
+            score,
+            test_error,
+        })
+        .collect();
+    let front = FrontFile {
+        experiment: experiment.name.clone(),
+        kind: experiment.kind,
+        layout: problem.layout(),
+        model: model.name(),
+        platform: platform.map(|p| p.name().to_string()),
+        objective_names: problem
+            .objective_names()
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        limits,
+        n_evaluations: outcome.state.n_evaluations(),
+        generations: outcome.state.generation,
+        completed: outcome.completed,
+        resumed_from: outcome.resumed_from,
+        beacons: problem.beacons().map(|b| b.records()).unwrap_or_default(),
+        solutions,
+    };
+    let path = run_dir.join(FRONT_FILE);
+    write_json_atomic(&path, &front).map_err(|source| RunError::Io {
+        path,
+        action: "writing the front",
+        source,
+    })?;
+    Ok(front)
+}

@@ -1,0 +1,98 @@
+//! The reproduce pipeline on the synthetic model (into a temporary folder: synthetic figures
+//! never reach results/), and E4 against the paper's values.
+
+use std::path::PathBuf;
+
+use mohaq_beacon::experiment::Experiment;
+use mohaq_beacon::report::write_report;
+use mohaq_beacon::reproduce::{reproduce_hardware, reproduce_model, ReproduceConfig};
+use mohaq_beacon::synthetic::SyntheticModel;
+use mohaq_evo::Silent;
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn shipped_experiments_parse() {
+    for name in [
+        "compression",
+        "silago",
+        "bitfusion",
+        "bitfusion-beacon",
+        "bitfusion-beacon-fixed",
+    ] {
+        let path = workspace().join("experiments").join(format!("{name}.toml"));
+        let e = Experiment::from_file(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(e.name, name);
+    }
+}
+
+#[test]
+fn hardware_models_match_the_paper_values() {
+    let out = tempfile::tempdir().unwrap();
+    let config = ReproduceConfig {
+        workspace: workspace(),
+        out_dir: out.path().to_path_buf(),
+        quick: true,
+    };
+    let h = reproduce_hardware(&config).unwrap();
+    assert!((h.fp32_size_mb - 21.2).abs() < 0.05);
+    for r in &h.uniform {
+        assert!(
+            (r.size_mb - r.paper_size_mb.unwrap()).abs() < 0.006,
+            "{r:?}"
+        );
+        assert!(
+            (r.bitfusion_speedup - r.paper_bitfusion_speedup.unwrap()).abs() < 1e-3,
+            "{r:?}"
+        );
+        if let Some(p) = r.paper_silago_speedup {
+            assert!((r.silago_speedup.unwrap() - p).abs() < 1e-3, "{r:?}");
+            let e = r.paper_silago_energy_uj.unwrap();
+            assert!((r.silago_energy_uj.unwrap() - e).abs() < 2e-3, "{r:?}");
+        }
+    }
+    assert!(h.reference.rows >= 36);
+    assert!(
+        h.reference.mismatches.is_empty(),
+        "{:?}",
+        h.reference.mismatches
+    );
+    assert!(out.path().join("e4_hardware.json").is_file());
+}
+
+#[test]
+fn quick_reproduction_on_the_synthetic_model_writes_a_full_report() {
+    let out = tempfile::tempdir().unwrap();
+    let config = ReproduceConfig {
+        workspace: workspace(),
+        out_dir: out.path().to_path_buf(),
+        quick: true,
+    };
+    let model = SyntheticModel::new();
+    let h = reproduce_hardware(&config).unwrap();
+    let mut progress = |_: usize, _: usize| {};
+    let r = reproduce_model(&config, &model, &mut Silent, &mut progress).unwrap();
+    assert_eq!(r.ptq.len(), 19);
+    let x = r.silago_exhaustive.as_ref().unwrap();
+    assert_eq!(x.candidates, 6561);
+    assert!(x.recovered <= x.true_front.len() && !x.true_front.is_empty());
+    assert!(r.claims.len() >= 5);
+    write_report(out.path(), true, &h, Some(&r)).unwrap();
+    let report = std::fs::read_to_string(out.path().join("REPORT.md")).unwrap();
+    for needle in [
+        "Paper claims",
+        "E0",
+        "E1",
+        "E2",
+        "E3",
+        "E4",
+        "4.9 pp",
+        "97 %",
+        "e3_bitfusion.svg",
+    ] {
+        assert!(report.contains(needle), "missing {needle}");
+    }
+    assert!(out.path().join("e2_silago.svg").is_file());
+}

@@ -1,0 +1,80 @@
+//! `mohaq beacon`: inspect the beacons of a run and the beacon store.
+
+use std::path::PathBuf;
+
+use mohaq_beacon::beacons::{BeaconRecord, BEACONS_FILE};
+use mohaq_beacon::fsio::sha256_file;
+use mohaq_beacon::BeaconStore;
+
+/// Arguments of `mohaq beacon`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: BeaconCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum BeaconCommand {
+    /// List the beacons a run created or used.
+    List {
+        /// Run directory written by `mohaq search`.
+        run_dir: PathBuf,
+    },
+    /// List a beacon store and verify every checksum.
+    Verify {
+        /// Beacon store folder (default of a run: `<run dir>/../beacon-store`).
+        store: PathBuf,
+    },
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.command {
+        BeaconCommand::List { run_dir } => {
+            let path = run_dir.join(BEACONS_FILE);
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                anyhow::anyhow!("{}: {e} (was this a beacon-based search?)", path.display())
+            })?;
+            let records: Vec<BeaconRecord> = serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{}: malformed: {e}", path.display()))?;
+            println!("beacon 0: the base model (all 16 bits)");
+            for r in records {
+                println!(
+                    "beacon {}: {} key {} ({}; {:.1} s)",
+                    r.index,
+                    r.bits.display_genes(),
+                    r.key,
+                    if r.reused_from_store {
+                        "reused from the store"
+                    } else {
+                        "retrained"
+                    },
+                    r.retrain_seconds
+                );
+            }
+        }
+        BeaconCommand::Verify { store } => {
+            let store = BeaconStore::new(store);
+            let metas = store.list()?;
+            let mut bad = 0;
+            for m in &metas {
+                let path = store.dir().join(&m.weights_file);
+                let ok = sha256_file(&path).is_ok_and(|s| s == m.weights_sha256);
+                bad += usize::from(!ok);
+                println!(
+                    "{} {} epochs {} {}",
+                    m.key,
+                    m.bits.display_genes(),
+                    m.epochs,
+                    if ok { "ok" } else { "CORRUPT" }
+                );
+            }
+            if bad > 0 {
+                anyhow::bail!(
+                    "{bad} of {} beacons are corrupt; delete them to retrain",
+                    metas.len()
+                );
+            }
+        }
+    }
+    Ok(())
+}
