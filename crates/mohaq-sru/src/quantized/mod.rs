@@ -1,1 +1,14 @@
-//! Model: see the crate docs.
+//! Quantized inference at per-layer (weight, activation) bit widths in the paper's gene order
+//! ([`bits`]), on the integer kernels of mohaq-quant with the recurrence in 16-bit fixed point
+//! ([`engine`], [`fixed`]), and the candidate evaluator the search calls ([`evaluator`]).
+
+pub mod bits;
+pub mod engine;
+pub mod error;
+pub mod evaluator;
+pub mod fixed;
+
+pub use bits::{BitConfig, BitsError, LayerBits};
+pub use engine::{ActivationMode, QuantizedModel};
+pub use error::QuantizedError;
+pub use evaluator::{EvalResult, EvalUtterance, FrozenActivations, QuantizedEvaluator};

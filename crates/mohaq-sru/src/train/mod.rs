@@ -1,1 +1,22 @@
-//! Model: see the crate docs.
+//! Training of the SRU model with candle on the CPU: Adam with newbob halving, dropout, length
+//! curriculum, similar-length batches, per-epoch dev scores, atomic checkpoints with resume
+//! ([`trainer`]); quantization-aware fine-tuning for the beacons ([`qat`]).
+
+pub mod adam;
+pub mod batching;
+pub mod checkpoint;
+pub mod config;
+pub mod error;
+pub mod evaluate;
+
+pub use batching::SequenceRef;
+pub use checkpoint::{EpochSummary, TrainState};
+pub use config::TrainConfig;
+pub use error::TrainError;
+pub mod trainer;
+
+pub use trainer::{train, BatchProgress, SilentObserver, TrainObserver, TrainOutcome, TrainRun};
+pub mod pipeline;
+pub use pipeline::{train_from_config, PipelineOptions, TrainReport};
+pub mod dump;
+pub mod qat;

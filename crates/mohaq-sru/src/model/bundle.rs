@@ -1,0 +1,103 @@
+//! A shipped model: weights plus the decoder statistics estimated on its training split (state
+//! priors, phone bigram), in one safetensors file (statistics as JSON metadata), so that an
+//! evaluation never needs the training data.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::config::ModelConfig;
+use super::error::ModelError;
+use super::params::ModelParams;
+use crate::decode::{Decoder, DecoderParams, PhoneBigram, StatePriors};
+
+const BIGRAM_KEY: &str = "decoder_bigram";
+const PRIORS_KEY: &str = "decoder_priors";
+const DECODER_KEY: &str = "decoder_params";
+const CONFIG_KEY: &str = "model_config";
+
+/// Weights and decoder statistics of a trained model.
+#[derive(Clone, Debug)]
+pub struct ModelBundle {
+    pub params: ModelParams,
+    pub bigram: PhoneBigram,
+    pub priors: StatePriors,
+    pub decoder_params: DecoderParams,
+}
+
+impl ModelBundle {
+    pub fn save(&self, path: &Path) -> Result<(), ModelError> {
+        let err = |e: serde_json::Error| ModelError::Weights {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        let mut meta = HashMap::new();
+        meta.insert(
+            BIGRAM_KEY.into(),
+            serde_json::to_string(&self.bigram).map_err(err)?,
+        );
+        meta.insert(
+            PRIORS_KEY.into(),
+            serde_json::to_string(&self.priors).map_err(err)?,
+        );
+        meta.insert(
+            DECODER_KEY.into(),
+            serde_json::to_string(&self.decoder_params).map_err(err)?,
+        );
+        meta.insert(
+            CONFIG_KEY.into(),
+            serde_json::to_string(&self.params.config).map_err(err)?,
+        );
+        self.params.save(path, meta)
+    }
+
+    /// Loads a bundle, checking the weights against `config`; the decoder statistics must be
+    /// present.
+    pub fn load(config: &ModelConfig, path: &Path) -> Result<Self, ModelError> {
+        let (params, meta) = ModelParams::load(config, path)?;
+        let get = |key: &str| -> Result<&String, ModelError> {
+            meta.get(key).ok_or_else(|| ModelError::Weights {
+                path: path.to_path_buf(),
+                message: format!("metadata `{key}` (decoder statistics) is missing"),
+            })
+        };
+        let parse_err = |key: &str, e: serde_json::Error| ModelError::Weights {
+            path: path.to_path_buf(),
+            message: format!("metadata `{key}`: {e}"),
+        };
+        let bigram =
+            serde_json::from_str(get(BIGRAM_KEY)?).map_err(|e| parse_err(BIGRAM_KEY, e))?;
+        let priors =
+            serde_json::from_str(get(PRIORS_KEY)?).map_err(|e| parse_err(PRIORS_KEY, e))?;
+        let decoder_params = match meta.get(DECODER_KEY) {
+            Some(s) => serde_json::from_str(s).map_err(|e| parse_err(DECODER_KEY, e))?,
+            None => DecoderParams::default(),
+        };
+        Ok(Self {
+            params,
+            bigram,
+            priors,
+            decoder_params,
+        })
+    }
+
+    /// The config stored in a bundle or checkpoint file, if any (lets `--model` work alone).
+    pub fn stored_config(path: &Path) -> Result<Option<ModelConfig>, ModelError> {
+        let (_, meta) = super::params::read_tensors(path)?;
+        meta.get(CONFIG_KEY)
+            .map(|s| {
+                serde_json::from_str(s).map_err(|e| ModelError::Weights {
+                    path: path.to_path_buf(),
+                    message: format!("metadata `{CONFIG_KEY}`: {e}"),
+                })
+            })
+            .transpose()
+    }
+
+    pub fn decoder(&self) -> Decoder {
+        Decoder::new(
+            self.bigram.clone(),
+            self.priors.clone(),
+            self.decoder_params.clone(),
+        )
+    }
+}

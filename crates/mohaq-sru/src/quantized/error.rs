@@ -1,0 +1,21 @@
+//! Typed errors of quantized inference.
+
+use super::bits::BitsError;
+use crate::model::ModelError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QuantizedError {
+    #[error(transparent)]
+    Bits(#[from] BitsError),
+    #[error("quantization: {0}")]
+    Quant(#[from] mohaq_quant::QuantError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("input: {0}")]
+    Input(String),
+    #[error("frozen activations were calibrated for bits {calibrated}, not {requested}")]
+    FrozenMismatch {
+        calibrated: String,
+        requested: String,
+    },
+}

@@ -1,0 +1,219 @@
+//! Scores candidates (per-layer bit widths) on a fixed set of utterances: the function the
+//! genetic search calls hundreds of times. Construction copies the data and builds the decoder
+//! once; each call reuses the cached quantized weights, runs utterances in parallel and sums the
+//! results in a fixed order, so a call is cheap, thread-safe (`&self`) and deterministic.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::bits::BitConfig;
+use super::engine::{ActivationMode, QuantizedModel};
+use super::error::QuantizedError;
+use crate::decode::{align, Decoder, ErrorCounts};
+use crate::features::Dataset;
+use crate::model::{ModelBundle, ModelParams};
+
+/// One utterance as the evaluator needs it.
+#[derive(Clone, Debug)]
+pub struct EvalUtterance {
+    pub feats: Vec<f32>,
+    pub frames: usize,
+    pub targets: Vec<u32>,
+    pub phones: Vec<u8>,
+}
+
+/// Scores of one candidate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EvalResult {
+    /// Phone error rate, percent.
+    pub per: f64,
+    /// Frame (state) accuracy, 0..1.
+    pub frame_acc: f64,
+    pub substitutions: usize,
+    pub deletions: usize,
+    pub insertions: usize,
+    pub reference_len: usize,
+    pub frames: usize,
+    pub utterances: usize,
+    pub seconds: f64,
+}
+
+/// Activation thresholds frozen from a calibration set: the median per layer of the
+/// per-utterance thresholds (METHOD §4.3), valid for the bit widths they were computed with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FrozenActivations {
+    pub bits: BitConfig,
+    pub alphas: Vec<f32>,
+}
+
+/// Candidate evaluator over one dataset.
+pub struct QuantizedEvaluator {
+    model: Arc<QuantizedModel>,
+    data: Arc<Vec<EvalUtterance>>,
+    decoder: Arc<Decoder>,
+}
+
+impl QuantizedEvaluator {
+    /// Builds an evaluator for `params` on `dataset`, decoding with `decoder`.
+    pub fn new(
+        params: ModelParams,
+        dataset: &Dataset,
+        decoder: Decoder,
+    ) -> Result<Self, QuantizedError> {
+        let dim = params.config.input_dim;
+        let data = dataset
+            .utterances
+            .iter()
+            .map(|u| {
+                if u.dim != dim {
+                    return Err(QuantizedError::Input(format!(
+                        "utterance {} has feature dimension {}, the model expects {dim}",
+                        u.id, u.dim
+                    )));
+                }
+                Ok(EvalUtterance {
+                    feats: u.feats.clone(),
+                    frames: u.num_frames(),
+                    targets: u.targets.clone(),
+                    phones: u.phones.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            model: Arc::new(QuantizedModel::new(params)),
+            data: Arc::new(data),
+            decoder: Arc::new(decoder),
+        })
+    }
+
+    /// Builds an evaluator from a shipped bundle (weights + decoder statistics).
+    pub fn from_bundle(bundle: &ModelBundle, dataset: &Dataset) -> Result<Self, QuantizedError> {
+        Self::new(bundle.params.clone(), dataset, bundle.decoder())
+    }
+
+    /// Same data and decoder, other weights (e.g. a beacon's retrained weights).
+    pub fn with_params(&self, params: ModelParams) -> Self {
+        Self {
+            model: Arc::new(QuantizedModel::new(params)),
+            data: self.data.clone(),
+            decoder: self.decoder.clone(),
+        }
+    }
+
+    pub fn model(&self) -> &QuantizedModel {
+        &self.model
+    }
+
+    pub fn utterances(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Scores `bits` with per-utterance activation calibration (the search's mode).
+    pub fn evaluate(&self, bits: &BitConfig) -> Result<EvalResult, QuantizedError> {
+        Ok(self.run(bits, ActivationMode::PerUtterance)?.0)
+    }
+
+    /// Scores `bits` with frozen activation thresholds (the final test evaluation).
+    pub fn evaluate_frozen(
+        &self,
+        bits: &BitConfig,
+        frozen: &FrozenActivations,
+    ) -> Result<EvalResult, QuantizedError> {
+        if frozen.bits != *bits {
+            return Err(QuantizedError::FrozenMismatch {
+                calibrated: frozen.bits.to_string(),
+                requested: bits.to_string(),
+            });
+        }
+        Ok(self.run(bits, ActivationMode::Frozen(&frozen.alphas))?.0)
+    }
+
+    /// Per-utterance calibration over this dataset, frozen as the median per layer.
+    pub fn calibrate(&self, bits: &BitConfig) -> Result<FrozenActivations, QuantizedError> {
+        let (_, per_utt) = self.run(bits, ActivationMode::PerUtterance)?;
+        let n = bits.layers.len();
+        let alphas = (0..n)
+            .map(|pos| {
+                let mut v: Vec<f32> = per_utt.iter().map(|a| a[pos]).collect();
+                v.sort_by(f32::total_cmp);
+                median(&v)
+            })
+            .collect();
+        Ok(FrozenActivations {
+            bits: bits.clone(),
+            alphas,
+        })
+    }
+
+    fn run(
+        &self,
+        bits: &BitConfig,
+        mode: ActivationMode<'_>,
+    ) -> Result<(EvalResult, Vec<Vec<f32>>), QuantizedError> {
+        let start = Instant::now();
+        let weights = self.model.weights(bits)?;
+        let n = bits.layers.len();
+        let classes = self.model.params().config.classes;
+        let per_utt: Vec<(ErrorCounts, usize, Vec<f32>)> = self
+            .data
+            .par_iter()
+            .map(|u| {
+                let mut alphas = vec![0f32; n];
+                let lp =
+                    self.model
+                        .forward(&u.feats, u.frames, bits, &weights, mode, &mut alphas)?;
+                let correct = lp
+                    .chunks(classes)
+                    .zip(&u.targets)
+                    .filter(|(row, &t)| argmax(row) == t as usize)
+                    .count();
+                let hyp = self.decoder.decode(&lp, u.frames);
+                Ok((align(&u.phones, &hyp), correct, alphas))
+            })
+            .collect::<Result<Vec<_>, QuantizedError>>()?;
+        let mut total = ErrorCounts::default();
+        let mut correct = 0;
+        let mut alphas = Vec::with_capacity(per_utt.len());
+        for (e, c, a) in per_utt {
+            total.add(&e);
+            correct += c;
+            alphas.push(a);
+        }
+        let frames: usize = self.data.iter().map(|u| u.frames).sum();
+        Ok((
+            EvalResult {
+                per: total.per(),
+                frame_acc: correct as f64 / frames.max(1) as f64,
+                substitutions: total.substitutions,
+                deletions: total.deletions,
+                insertions: total.insertions,
+                reference_len: total.reference_len,
+                frames,
+                utterances: self.data.len(),
+                seconds: start.elapsed().as_secs_f64(),
+            },
+            alphas,
+        ))
+    }
+}
+
+fn median(sorted: &[f32]) -> f32 {
+    match sorted.len() {
+        0 => 1.0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]),
+    }
+}
+
+fn argmax(row: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, v) in row.iter().enumerate() {
+        if *v > row[best] {
+            best = i;
+        }
+    }
+    best
+}
