@@ -6,7 +6,7 @@
 use candle_core::{Device, Tensor};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use mohaq_quant::{
-    avx2_available, qmatmul, qmatmul_with, BitWidth, KernelPath, PackedMatrix, QuantParams,
+    available_paths, qmatmul, qmatmul_with, BitWidth, KernelPath, PackedMatrix, QuantParams,
     QuantizedActivations,
 };
 use std::hint::black_box;
@@ -47,6 +47,11 @@ fn bench(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("candle_f32", &name), |b| {
             b.iter(|| black_box(x.matmul(&wt).expect("matmul")))
         });
+        // The floor every kernel shares: allocating and writing the T × out f32 output once
+        // (throughput still counted as the shape's ops, so it reads as an upper bound).
+        group.bench_function(BenchmarkId::new("output_write_floor", &name), |b| {
+            b.iter(|| black_box(vec![1.0f32; FRAMES * rows]))
+        });
 
         for (wbits, xbits) in [(8, 8), (4, 8), (2, 8), (4, 4), (2, 2), (16, 16)] {
             let wb = BitWidth::new(wbits).expect("bits");
@@ -62,11 +67,18 @@ fn bench(c: &mut Criterion) {
             group.bench_function(BenchmarkId::new(format!("w{wbits}a{xbits}"), &name), |b| {
                 b.iter(|| black_box(qmatmul(&xq, &wq).expect("qmatmul")))
             });
-            // The plain AVX2 path (no VNNI) for comparison, at 8 bits only.
-            if wbits == 8 && avx2_available() {
-                let id = BenchmarkId::new(format!("w{wbits}a{xbits}_avx2_only"), &name);
+            // The narrower paths for comparison, at 8 bits only: 256-bit AVX-VNNI, plain AVX2.
+            let others = [
+                (KernelPath::AvxVnni, "avxvnni"),
+                (KernelPath::Avx2, "avx2_only"),
+            ];
+            for (path, label) in others {
+                if wbits != 8 || !available_paths().contains(&path) {
+                    continue;
+                }
+                let id = BenchmarkId::new(format!("w{wbits}a{xbits}_{label}"), &name);
                 group.bench_function(id, |b| {
-                    b.iter(|| black_box(qmatmul_with(&xq, &wq, KernelPath::Avx2).expect("qmatmul")))
+                    b.iter(|| black_box(qmatmul_with(&xq, &wq, path).expect("qmatmul")))
                 });
             }
         }

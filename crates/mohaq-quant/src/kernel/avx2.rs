@@ -1,9 +1,7 @@
-//! AVX2 inner loop: a register-blocked micro-kernel of `MT` frames × `MO` weight rows built on
-//! `vpmaddwd` (16 i16 products summed pairwise into 8 i32 lanes per instruction).
-//!
-//! Narrow accumulation keeps `MT·MO` i32 accumulators (3 × 3 = 9 registers, plus 3 weight and one
-//! activation register: 13 of the 16 ymm registers). Wide accumulation widens every `vpmaddwd`
-//! result to i64 before adding. The one product pair that overflows i32 inside `vpmaddwd` is
+//! AVX2 inner loop for wide (i64) accumulation: a register-blocked micro-kernel of `MT` frames ×
+//! `MO` weight rows built on `vpmaddwd` (16 i16 products summed pairwise into 8 i32 lanes per
+//! instruction), each result widened to i64 before adding. Narrow (i32) sums run on the
+//! output-lane kernels in `output_lanes` instead. The one product pair that overflows i32 inside `vpmaddwd` is
 //! (−32768)·(−32768) twice = 2^31, which wraps to i32::MIN; no honest pair sum equals i32::MIN
 //! (the most negative is 2·(−32768·32767)), so subtracting 1 before widening and adding the count
 //! back at the end recovers every pair exactly.
@@ -19,18 +17,11 @@ const MO: usize = 3;
 /// # Safety
 /// The CPU must support AVX2.
 #[target_feature(enable = "avx2")]
-/// With `vnni`, narrow sums use the fused AVX-VNNI `vpdpwssd` (multiply, pair-add and accumulate
-/// in one instruction, the same exact integer result) instead of `vpmaddwd` + `vpaddd`.
-///
-/// # Safety (vnni)
-/// With `vnni` the CPU must also support AVX-VNNI.
-pub(super) unsafe fn tile(
+pub(super) unsafe fn tile_wide(
     x: &[i16],
     wrows: &[i16],
     stride: usize,
     nr: usize,
-    wide: bool,
-    vnni: bool,
     tile: &mut [i64],
 ) {
     debug_assert_eq!(stride % 16, 0);
@@ -44,13 +35,7 @@ pub(super) unsafe fn tile(
             // Dispatch to a fixed-size instantiation so the accumulators live in registers.
             macro_rules! go {
                 ($mt:literal, $mo:literal) => {
-                    if wide {
-                        micro_wide::<$mt, $mo>(x, wrows, stride, t0, o0, nr, tile)
-                    } else if vnni {
-                        micro_narrow_vnni::<$mt, $mo>(x, wrows, stride, t0, o0, nr, tile)
-                    } else {
-                        micro_narrow::<$mt, $mo>(x, wrows, stride, t0, o0, nr, tile)
-                    }
+                    micro_wide::<$mt, $mo>(x, wrows, stride, t0, o0, nr, tile)
                 };
             }
             match (mt, mo) {
@@ -72,91 +57,10 @@ pub(super) unsafe fn tile(
 
 #[inline]
 #[target_feature(enable = "avx2")]
-fn hsum_i32(v: __m256i) -> i32 {
-    let s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
-    let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b01_00_11_10>(s));
-    let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b10_11_00_01>(s));
-    _mm_cvtsi128_si32(s)
-}
-
-#[inline]
-#[target_feature(enable = "avx2")]
 fn hsum_i64(v: __m256i) -> i64 {
     let s = _mm_add_epi64(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
     let s = _mm_add_epi64(s, _mm_unpackhi_epi64(s, s));
     _mm_cvtsi128_si64(s)
-}
-
-/// `MT'×MO'` dot products with i32 accumulators.
-#[inline]
-#[target_feature(enable = "avx2")]
-unsafe fn micro_narrow<const T: usize, const O: usize>(
-    x: &[i16],
-    w: &[i16],
-    stride: usize,
-    t0: usize,
-    o0: usize,
-    nr: usize,
-    tile: &mut [i64],
-) {
-    let xp = x.as_ptr().add(t0 * stride);
-    let wp = w.as_ptr().add(o0 * stride);
-    let mut acc = [[_mm256_setzero_si256(); O]; T];
-    let mut k = 0;
-    while k < stride {
-        let mut wv = [_mm256_setzero_si256(); O];
-        for (o, slot) in wv.iter_mut().enumerate() {
-            *slot = _mm256_loadu_si256(wp.add(o * stride + k) as *const __m256i);
-        }
-        for (t, acc_t) in acc.iter_mut().enumerate() {
-            let xv = _mm256_loadu_si256(xp.add(t * stride + k) as *const __m256i);
-            for (a, &wo) in acc_t.iter_mut().zip(&wv) {
-                *a = _mm256_add_epi32(*a, _mm256_madd_epi16(xv, wo));
-            }
-        }
-        k += 16;
-    }
-    for (t, acc_t) in acc.iter().enumerate() {
-        for (o, &a) in acc_t.iter().enumerate() {
-            tile[(t0 + t) * nr + o0 + o] = hsum_i32(a) as i64;
-        }
-    }
-}
-
-/// As [`micro_narrow`], with the fused AVX-VNNI multiply-accumulate.
-#[inline]
-#[target_feature(enable = "avx2,avxvnni")]
-unsafe fn micro_narrow_vnni<const T: usize, const O: usize>(
-    x: &[i16],
-    w: &[i16],
-    stride: usize,
-    t0: usize,
-    o0: usize,
-    nr: usize,
-    tile: &mut [i64],
-) {
-    let xp = x.as_ptr().add(t0 * stride);
-    let wp = w.as_ptr().add(o0 * stride);
-    let mut acc = [[_mm256_setzero_si256(); O]; T];
-    let mut k = 0;
-    while k < stride {
-        let mut wv = [_mm256_setzero_si256(); O];
-        for (o, slot) in wv.iter_mut().enumerate() {
-            *slot = _mm256_loadu_si256(wp.add(o * stride + k) as *const __m256i);
-        }
-        for (t, acc_t) in acc.iter_mut().enumerate() {
-            let xv = _mm256_loadu_si256(xp.add(t * stride + k) as *const __m256i);
-            for (a, &wo) in acc_t.iter_mut().zip(&wv) {
-                *a = _mm256_dpwssd_avx_epi32(*a, xv, wo);
-            }
-        }
-        k += 16;
-    }
-    for (t, acc_t) in acc.iter().enumerate() {
-        for (o, &a) in acc_t.iter().enumerate() {
-            tile[(t0 + t) * nr + o0 + o] = hsum_i32(a) as i64;
-        }
-    }
 }
 
 /// `MT'×MO'` dot products with i64 accumulators (see the module doc for the −1 correction).

@@ -1,20 +1,42 @@
 //! Integer matrix kernels: `Y (T × out) = X_q (T × in) · W_qᵀ (W: out × in)`, dequantized as
 //! `y / (s_W · s_x)`.
 //!
-//! How it runs: the output rows of W are split into blocks, one rayon task each. A task unpacks
-//! its block of packed weight rows to i16 once (zero-padded to a multiple of 16 columns), then
-//! computes every frame against those rows, so unpacking costs 1/T of the multiply work. The
-//! inner loop is an AVX2 `vpmaddwd` micro-kernel over 3 frames × 3 rows (chosen at run time with
-//! `is_x86_feature_detected!`) or a portable loop. Products are accumulated in i32 when
-//! `in · 2^(b_w + b_x − 2)` cannot overflow it, and in i64 otherwise (16 × 16 bits, or 16 × 8 over
-//! long rows). Integer sums are exact, so the result is bit-identical whatever the thread count
-//! and whichever path runs.
+//! How it runs: the output rows of W are split into blocks, one rayon task each. A task turns
+//! its block of packed weight rows into the layout its inner loop reads, once, then computes
+//! every frame against those rows, so unpacking costs 1/T of the multiply work and the stored
+//! weights stay packed. Products are accumulated in i32 when `in · 2^(b_w + b_x − 2)` cannot
+//! overflow it, and in i64 otherwise (16 × 16 bits, or 16 × 8 over long rows).
+//!
+//! Inner loops, chosen at run time with `is_x86_feature_detected!`:
+//! - i32 sums on x86-64 (`output_lanes`, `avx512`): one output channel per SIMD lane, so no
+//!   horizontal sums; results are dequantized and written straight to the output. With both
+//!   widths ≤ 8 bits, AVX-512 VNNI multiplies u8 · i8 quads with 512-bit `vpdpbusd` (8 frames ×
+//!   48 outputs per micro-tile) and AVX-VNNI does the same on 256-bit registers (6 frames × 16
+//!   outputs); with a 16-bit operand AVX-VNNI uses `vpdpwssd` on i16 pairs; plain AVX2 uses
+//!   `vpmaddwd` on i16 pairs. Weight panels are built per call from the packed bytes (see
+//!   `panel`), so the stored weights stay packed and `PackedMatrix::memory_bytes` is the whole
+//!   weight memory; each running task holds transient panels of about 16 KiB (at least 32 rows'
+//!   worth: 1 byte per weight for quads, 2 for pairs), freed when it ends.
+//! - i64 sums on x86-64 (`avx2`): a 3 frames × 3 rows `vpmaddwd` dot-product kernel that widens
+//!   every pair sum.
+//! - anywhere (`portable`): plain loops LLVM vectorises.
+//!
+//! Integer sums are exact, so the result is bit-identical whatever the thread count and
+//! whichever path runs.
 
 mod activations;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+#[cfg(target_arch = "x86_64")]
+mod output_lanes;
+#[cfg(target_arch = "x86_64")]
+mod panel;
 mod portable;
 mod reference;
+#[cfg(test)]
+mod tests;
 
 pub use activations::{QuantizedActivations, ACT_ALIGN};
 pub use reference::reference_qmatmul_int;
@@ -26,7 +48,7 @@ use crate::{PackedMatrix, QuantError};
 /// Which inner loop to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KernelPath {
-    /// AVX2 when the CPU has it, portable otherwise.
+    /// The fastest path the CPU has: AVX-512 VNNI, then AVX-VNNI, then AVX2, then portable.
     Auto,
     /// Plain Rust loops (any CPU).
     Portable,
@@ -35,6 +57,24 @@ pub enum KernelPath {
     /// The AVX2 micro-kernel with AVX-VNNI fused multiply-accumulate (Alder Lake, Sapphire
     /// Rapids and later); an error on CPUs without it.
     AvxVnni,
+    /// AVX-512 VNNI (`vpdpbusd` on 512-bit registers) when both operands have at most 8 bits,
+    /// the AVX-VNNI kernels otherwise (Ice Lake server, Sapphire Rapids, Zen 4 and later); an
+    /// error on CPUs without AVX-512 VNNI or AVX-VNNI.
+    Avx512Vnni,
+}
+
+/// True when this CPU can run [`KernelPath::Avx512Vnni`].
+pub(crate) fn avx512_vnni_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        avx_vnni_available()
+            && is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512vnni")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 /// True when this CPU can run [`KernelPath::Avx2`].
@@ -70,19 +110,26 @@ pub fn available_paths() -> Vec<KernelPath> {
     if avx_vnni_available() {
         paths.push(KernelPath::AvxVnni);
     }
+    if avx512_vnni_available() {
+        paths.push(KernelPath::Avx512Vnni);
+    }
     paths
 }
 
 impl KernelPath {
-    /// The concrete path (`Portable` or `Avx2`) this request runs on.
+    /// The concrete path (anything but `Auto`) this request runs on.
     pub fn resolve(self) -> Result<KernelPath, QuantError> {
         match self {
+            KernelPath::Auto if avx512_vnni_available() => Ok(KernelPath::Avx512Vnni),
             KernelPath::Auto if avx_vnni_available() => Ok(KernelPath::AvxVnni),
             KernelPath::Auto if avx2_available() => Ok(KernelPath::Avx2),
             KernelPath::Auto => Ok(KernelPath::Portable),
             KernelPath::Avx2 if !avx2_available() => Err(QuantError::KernelUnavailable("avx2")),
             KernelPath::AvxVnni if !avx_vnni_available() => {
                 Err(QuantError::KernelUnavailable("avx-vnni"))
+            }
+            KernelPath::Avx512Vnni if !avx512_vnni_available() => {
+                Err(QuantError::KernelUnavailable("avx512-vnni"))
             }
             p => Ok(p),
         }
@@ -108,6 +155,110 @@ fn check_shapes(x: &QuantizedActivations, w: &PackedMatrix) -> Result<(), QuantE
         ));
     }
     Ok(())
+}
+
+/// An output-lane kernel: a 256-bit one (by instruction) or the 512-bit `vpdpbusd` one.
+#[cfg(target_arch = "x86_64")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LaneKernel {
+    Ymm(output_lanes::Op),
+    Zmm,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl LaneKernel {
+    fn grouping(self) -> panel::Grouping {
+        match self {
+            LaneKernel::Ymm(op) => op.grouping(),
+            LaneKernel::Zmm => panel::Grouping::Quads,
+        }
+    }
+    fn lanes(self) -> usize {
+        match self {
+            LaneKernel::Ymm(_) => panel::LANES,
+            LaneKernel::Zmm => avx512::LANES512,
+        }
+    }
+}
+
+/// The output-lane kernel for this request, if one applies (SIMD path and i32 sums).
+#[cfg(target_arch = "x86_64")]
+fn lane_kernel(
+    path: KernelPath,
+    wide: bool,
+    x: &QuantizedActivations,
+    w: &PackedMatrix,
+) -> Option<LaneKernel> {
+    use output_lanes::Op;
+    let narrow_operands = x.params().bits.bits() <= 8 && w.bits().bits() <= 8;
+    match path {
+        _ if wide => None,
+        KernelPath::Avx512Vnni if narrow_operands => Some(LaneKernel::Zmm),
+        KernelPath::AvxVnni if narrow_operands => Some(LaneKernel::Ymm(Op::DpBusd)),
+        KernelPath::AvxVnni | KernelPath::Avx512Vnni => Some(LaneKernel::Ymm(Op::DpWssd)),
+        KernelPath::Avx2 => Some(LaneKernel::Ymm(Op::MaddWd)),
+        _ => None,
+    }
+}
+
+/// Outputs per rayon task on the output-lane path: as many as keep the task's panels near 16 KiB
+/// (in L1 while every frame tile sweeps them), at least one micro-tile pair (32) and at most 256,
+/// so that long rows still give `out = 256` eight tasks and short rows (in = 23) write long
+/// contiguous runs of each output row.
+#[cfg(target_arch = "x86_64")]
+fn lane_block(units: usize) -> usize {
+    const PANEL_BYTES: usize = 16 * 1024;
+    (PANEL_BYTES / (4 * units) / 16 * 16).clamp(32, 256)
+}
+
+/// Runs the output-lane `kernel` over all output blocks, writing into `dest`.
+///
+/// # Safety
+/// `dest` must point to a writable `x.rows() × w.rows()` matrix that nothing else accesses until
+/// this returns, and the CPU must support what `kernel` needs (checked by [`KernelPath::resolve`]).
+#[cfg(target_arch = "x86_64")]
+unsafe fn run_lanes(
+    x: &QuantizedActivations,
+    w: &PackedMatrix,
+    kernel: LaneKernel,
+    dest: output_lanes::Dest,
+) {
+    use output_lanes::{Acts, SharedDest};
+    let grouping = kernel.grouping();
+    let units = grouping.units(x.cols());
+    let offset_rows;
+    let acts = match grouping {
+        panel::Grouping::Quads => {
+            offset_rows = panel::offset_u8_rows(x.padded_codes(), x.stride(), x.cols());
+            Acts {
+                ptr: offset_rows.as_ptr(),
+                stride: 4 * units,
+                frames: x.rows(),
+            }
+        }
+        panel::Grouping::Pairs => Acts {
+            ptr: x.padded_codes().as_ptr() as *const u8,
+            stride: 2 * x.stride(),
+            frames: x.rows(),
+        },
+    };
+    let dest = SharedDest { dest, ld: w.rows() };
+    let out = w.rows();
+    let block = lane_block(units);
+    (0..out.div_ceil(block)).into_par_iter().for_each(|b| {
+        let o0 = b * block;
+        let nr = block.min(out - o0);
+        let panels = panel::build_panels(w, o0, nr, grouping, kernel.lanes());
+        // SAFETY: the caller guarantees the CPU features and `dest`; `acts` and `panels` have
+        // the shapes `block` expects (built above for these rows and `units` groups), and this
+        // task writes only columns o0..o0+nr.
+        unsafe {
+            match kernel {
+                LaneKernel::Ymm(op) => output_lanes::block(op, acts, &panels, units, o0, nr, dest),
+                LaneKernel::Zmm => avx512::block(acts, &panels, units, o0, nr, dest),
+            }
+        }
+    });
 }
 
 /// Runs the kernel block by block and hands each finished block (first row, rows, T × rows
@@ -152,11 +303,10 @@ fn compute_block(
     let mut tile = vec![0i64; x.rows() * nr];
     match path {
         #[cfg(target_arch = "x86_64")]
-        KernelPath::Avx2 | KernelPath::AvxVnni => {
-            let vnni = path == KernelPath::AvxVnni;
+        KernelPath::Avx2 | KernelPath::AvxVnni | KernelPath::Avx512Vnni if wide => {
             // SAFETY: `resolve` returned these paths only after is_x86_feature_detected! found
-            // AVX2 (and AVX-VNNI for `vnni`).
-            unsafe { avx2::tile(x.padded_codes(), &wrows, stride, nr, wide, vnni, &mut tile) }
+            // AVX2.
+            unsafe { avx2::tile_wide(x.padded_codes(), &wrows, stride, nr, &mut tile) }
         }
         _ => portable::tile(x.padded_codes(), &wrows, stride, nr, wide, &mut tile),
     }
@@ -170,6 +320,23 @@ pub fn qmatmul_int(
     path: KernelPath,
 ) -> Result<Vec<i64>, QuantError> {
     let out = w.rows();
+    check_shapes(x, w)?;
+    #[cfg(target_arch = "x86_64")]
+    if let Some(kernel) = lane_kernel(path.resolve()?, needs_wide_accumulator(x, w), x, w) {
+        // The kernel writes every element, so the buffer is not zeroed first (a whole extra
+        // pass over the output, which costs as much as the multiply for in = 23).
+        let len = x.rows() * out;
+        let mut y = Vec::<i64>::with_capacity(len);
+        let dest = y.spare_capacity_mut().as_mut_ptr() as *mut i64;
+        // SAFETY: `dest` has room for T × out values and nothing else refers to it; `resolve`
+        // checked the CPU. `run_lanes` writes all T × out elements (every output block, every
+        // frame tile, every valid lane), so all `len` values are initialised before `set_len`.
+        unsafe {
+            run_lanes(x, w, kernel, output_lanes::Dest::Int(dest));
+            y.set_len(len);
+        }
+        return Ok(y);
+    }
     let mut y = vec![0i64; x.rows() * out];
     run_blocks(x, w, path, |r0, nr, tile| {
         for (y_row, t_row) in y.chunks_exact_mut(out).zip(tile.chunks_exact(nr)) {
@@ -179,19 +346,53 @@ pub fn qmatmul_int(
     Ok(y)
 }
 
-/// Dequantized product `y / (s_W · s_x)` (T × out, row-major, f32) on the chosen path.
+/// `1 / (s_x · s_W)`, computed in f64 and rounded once to f32.
+fn dequantize_factor(x: &QuantizedActivations, w: &PackedMatrix) -> f32 {
+    (1.0 / (x.params().scale as f64 * w.params().scale as f64)) as f32
+}
+
+/// One output value from its exact integer sum: `(acc as f32) · inv`, rounded to nearest at each
+/// step (exact conversion up to |acc| = 2^24, so at most about 1.5 ulp from the exact quotient).
+/// Every path dequantizes this way, the SIMD ones with `vcvtdq2ps` + `vmulps` (the same two
+/// roundings for sums that fit in i32), so outputs are bit-identical across paths. It is f32
+/// rather than f64 because with short rows (in = 23) the conversion of the output is a large part
+/// of the whole multiply.
+#[inline]
+fn dequantize_sum(acc: i64, inv: f32) -> f32 {
+    acc as f32 * inv
+}
+
+/// Dequantized product `y / (s_W · s_x)` (T × out, row-major, f32) on the chosen path; see
+/// `dequantize_sum` for the rounding.
 pub fn qmatmul_with(
     x: &QuantizedActivations,
     w: &PackedMatrix,
     path: KernelPath,
 ) -> Result<Vec<f32>, QuantError> {
     let out = w.rows();
-    let inv = 1.0 / (x.params().scale as f64 * w.params().scale as f64);
+    let inv = dequantize_factor(x, w);
+    check_shapes(x, w)?;
+    #[cfg(target_arch = "x86_64")]
+    if let Some(kernel) = lane_kernel(path.resolve()?, needs_wide_accumulator(x, w), x, w) {
+        // The kernel writes every element, so the buffer is not zeroed first (a whole extra
+        // pass over the output, which costs as much as the multiply for in = 23).
+        let len = x.rows() * out;
+        let mut y = Vec::<f32>::with_capacity(len);
+        let dest = y.spare_capacity_mut().as_mut_ptr() as *mut f32;
+        // SAFETY: `dest` has room for T × out values and nothing else refers to it; `resolve`
+        // checked the CPU. `run_lanes` writes all T × out elements (every output block, every
+        // frame tile, every valid lane), so all `len` values are initialised before `set_len`.
+        unsafe {
+            run_lanes(x, w, kernel, output_lanes::Dest::Float(dest, inv));
+            y.set_len(len);
+        }
+        return Ok(y);
+    }
     let mut y = vec![0f32; x.rows() * out];
     run_blocks(x, w, path, |r0, nr, tile| {
         for (y_row, t_row) in y.chunks_exact_mut(out).zip(tile.chunks_exact(nr)) {
             for (yo, &acc) in y_row[r0..r0 + nr].iter_mut().zip(t_row) {
-                *yo = (acc as f64 * inv) as f32;
+                *yo = dequantize_sum(acc, inv);
             }
         }
     })?;

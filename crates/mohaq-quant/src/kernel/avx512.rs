@@ -1,0 +1,155 @@
+//! AVX-512 VNNI kernel for weights and activations of at most 8 bits: the `vpdpbusd` u8 · i8
+//! quad kernel of `output_lanes` on 512-bit registers, with panels of 16 output channels.
+//!
+//! Twice the lanes per instruction, and 32 registers: the micro-tile is `MT = 8` frames × `NP = 3`
+//! panels (48 outputs), 24 accumulators + 3 panel registers + 1 broadcast. Per step it loads 3
+//! panel words and 8 broadcasts for 24 multiply-accumulates. The exactness argument is the one
+//! in `output_lanes` (modulo-2^32 lanes, true sums that fit in i32, the +128 offset removed with
+//! a `vpdpbusd` of the panel against 128s).
+
+use std::arch::x86_64::*;
+
+use super::output_lanes::{Acts, Dest, SharedDest};
+
+/// Output channels per panel (32-bit lanes of a 512-bit register).
+pub(super) const LANES512: usize = 16;
+const MT: usize = 8;
+const NP: usize = 3;
+
+/// `T'` frames × `P'` panels over `units` quads; the accumulators go to `out`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512vnni")]
+unsafe fn micro<const T: usize, const P: usize>(
+    act: *const u8,
+    astride: usize,
+    panel: *const u32,
+    pstride: usize,
+    units: usize,
+    out: &mut [[__m512i; NP]; MT],
+) {
+    let mut acc = [[_mm512_setzero_si512(); P]; T];
+    for u in 0..units {
+        let mut w = [_mm512_setzero_si512(); P];
+        for (p, slot) in w.iter_mut().enumerate() {
+            *slot = _mm512_loadu_si512(panel.add(p * pstride + u * LANES512) as *const __m512i);
+        }
+        for (t, acc_t) in acc.iter_mut().enumerate() {
+            let group = (act.add(t * astride + 4 * u) as *const i32).read_unaligned();
+            let x = _mm512_set1_epi32(group);
+            for (a, &wp) in acc_t.iter_mut().zip(&w) {
+                *a = _mm512_dpbusd_epi32(*a, x, wp);
+            }
+        }
+    }
+    for (o, a) in out.iter_mut().zip(&acc) {
+        o[..P].copy_from_slice(a);
+    }
+}
+
+/// `128 · Σ_k w[o][k]` for the 16 outputs of one panel (mod 2^32, like the sums).
+#[inline]
+#[target_feature(enable = "avx512f,avx512vnni")]
+unsafe fn offset_correction(panel: *const u32, units: usize) -> __m512i {
+    let offsets = _mm512_set1_epi8(-128); // 0x80 = 128 as u8
+    let mut acc = _mm512_setzero_si512();
+    for u in 0..units {
+        let w = _mm512_loadu_si512(panel.add(u * LANES512) as *const __m512i);
+        acc = _mm512_dpbusd_epi32(acc, offsets, w);
+    }
+    acc
+}
+
+/// Computes outputs `o0 .. o0 + nr` (their 16-lane quad panels in `panels`) for every frame and
+/// writes them.
+///
+/// # Safety
+/// The CPU must support AVX-512F and AVX-512 VNNI. `acts` must hold `frames` rows of `units`
+/// u8 quads, `panels` `nr.div_ceil(16)` panels of `units` quads, and `dest` a `frames × ld`
+/// matrix with `o0 + nr <= ld`.
+#[target_feature(enable = "avx512f,avx512vnni")]
+pub(super) unsafe fn block(
+    acts: Acts,
+    panels: &[u32],
+    units: usize,
+    o0: usize,
+    nr: usize,
+    dest: SharedDest,
+) {
+    let npanels = nr.div_ceil(LANES512);
+    let pstride = units * LANES512;
+    debug_assert!(panels.len() >= npanels * pstride);
+    let offsets: Vec<__m512i> = (0..npanels)
+        .map(|p| offset_correction(panels.as_ptr().add(p * pstride), units))
+        .collect();
+    let mut out = [[_mm512_setzero_si512(); NP]; MT];
+    let mut t0 = 0;
+    while t0 < acts.frames {
+        let mt = MT.min(acts.frames - t0);
+        let aptr = acts.ptr.add(t0 * acts.stride);
+        let mut p0 = 0;
+        while p0 < npanels {
+            let np = NP.min(npanels - p0);
+            let pptr = panels.as_ptr().add(p0 * pstride);
+            macro_rules! go {
+                ($t:literal, $p:literal) => {
+                    micro::<$t, $p>(aptr, acts.stride, pptr, pstride, units, &mut out)
+                };
+            }
+            macro_rules! by_frames {
+                ($p:literal) => {
+                    match mt {
+                        8 => go!(8, $p),
+                        7 => go!(7, $p),
+                        6 => go!(6, $p),
+                        5 => go!(5, $p),
+                        4 => go!(4, $p),
+                        3 => go!(3, $p),
+                        2 => go!(2, $p),
+                        _ => go!(1, $p),
+                    }
+                };
+            }
+            match np {
+                3 => by_frames!(3),
+                2 => by_frames!(2),
+                _ => by_frames!(1),
+            }
+            for (t, row) in out.iter().enumerate().take(mt) {
+                for (p, &acc) in row.iter().enumerate().take(np) {
+                    let first = (p0 + p) * LANES512;
+                    let valid = LANES512.min(nr - first);
+                    let v = _mm512_sub_epi32(acc, offsets[p0 + p]);
+                    store(dest, t0 + t, o0 + first, v, valid);
+                }
+            }
+            p0 += np;
+        }
+        t0 += mt;
+    }
+}
+
+/// Writes `valid` lanes of `v` to row `t`, columns `o..`, as i64 or as `(v as f32) · inv` (the
+/// rounding of `dequantize_sum`), with masked stores for a partial panel.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn store(dest: SharedDest, t: usize, o: usize, v: __m512i, valid: usize) {
+    let mask = if valid >= LANES512 {
+        u16::MAX
+    } else {
+        (1u16 << valid) - 1
+    };
+    match dest.dest {
+        Dest::Int(y) => {
+            let p = y.add(t * dest.ld + o);
+            let a = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v));
+            let b = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64::<1>(v));
+            _mm512_mask_storeu_epi64(p, mask as u8, a);
+            _mm512_mask_storeu_epi64(p.add(8), (mask >> 8) as u8, b);
+        }
+        Dest::Float(y, inv) => {
+            let p = y.add(t * dest.ld + o);
+            let f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), _mm512_set1_ps(inv));
+            _mm512_mask_storeu_ps(p, mask, f);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Property tests of the output-lane paths on shapes the integration tests do not reach: several
+//! frame tiles (6 frames), several output blocks (up to 256 outputs each) with a partial last
+//! panel, rows loaded with arbitrary padding bits, and the dequantized f32 output.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::{BitWidth, QuantParams};
+
+fn params(bits: BitWidth, scale: f32) -> QuantParams {
+    QuantParams {
+        bits,
+        alpha: bits.qmax() as f32 / scale,
+        scale,
+    }
+}
+
+fn bits() -> impl Strategy<Value = BitWidth> {
+    prop::sample::select(BitWidth::ALL.to_vec())
+}
+
+/// Codes with the extremes frequent (where offsets and overflow go wrong), from a seed.
+fn codes(bits: BitWidth, n: usize, seed: u64) -> Vec<i32> {
+    let (lo, hi) = (bits.qmin(), bits.qmax());
+    let span = (hi - lo + 1) as u64;
+    (0..n as u64)
+        .map(|i| {
+            let h = (seed ^ i).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 20;
+            match h % 4 {
+                0 => lo,
+                1 => hi,
+                _ => lo + ((h >> 2) % span) as i32,
+            }
+        })
+        .collect()
+}
+
+/// Sets every padding bit after the last code of each packed row, as a file might.
+fn with_dirty_padding(w: &PackedMatrix) -> PackedMatrix {
+    let used_bits = w.cols() * w.bits().bits() as usize;
+    let mut bytes = w.packed_bytes().to_vec();
+    if !used_bits.is_multiple_of(8) {
+        for row in bytes.chunks_exact_mut(w.row_bytes()) {
+            if let Some(last) = row.last_mut() {
+                *last |= 0xFFu8 << (used_bits % 8);
+            }
+        }
+    }
+    PackedMatrix::from_packed_bytes(bytes, w.rows(), w.cols(), *w.params())
+        .expect("same shape as the source matrix")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Every path gives the exact integer sums and bit-identical f32 outputs (the reference
+    /// sums through `dequantize_sum`), whatever the padding bits of the packed rows hold.
+    #[test]
+    fn every_path_equals_reference_on_large_shapes(
+        bx in bits(), bw in bits(), t in 1usize..20, k in 1usize..45, n in 1usize..300,
+        seed in any::<u64>(),
+    ) {
+        let xc = codes(bx, t * k, seed);
+        let wc = codes(bw, n * k, seed.rotate_left(17));
+        let x = QuantizedActivations::from_codes(&xc, t, k, params(bx, 3.0)).unwrap();
+        let w = PackedMatrix::from_codes(&wc, n, k, params(bw, 5.0)).unwrap();
+        let dirty = with_dirty_padding(&w);
+        let expected = reference_qmatmul_int(&xc, &wc, t, k, n);
+        let inv = dequantize_factor(&x, &w);
+        let expected_f32: Vec<f32> = expected.iter().map(|&s| dequantize_sum(s, inv)).collect();
+        for path in available_paths() {
+            for m in [&w, &dirty] {
+                prop_assert_eq!(&qmatmul_int(&x, m, path).unwrap(), &expected, "{:?} {}x{}", path, bx, bw);
+                let y = qmatmul_with(&x, m, path).unwrap();
+                prop_assert!(
+                    y.iter().zip(&expected_f32).all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{:?} {}x{} f32 output differs", path, bx, bw
+                );
+            }
+        }
+    }
+}
+
+/// The one pair that wraps inside `vpmaddwd`, (−32768)·(−32768) twice, on a row short enough for
+/// i32 sums (one column): the output-lane paths must still be exact.
+#[test]
+fn sixteen_bit_extremes_on_narrow_sums() {
+    let (t, k, n) = (7, 1, 20);
+    let xc = vec![-32768; t * k];
+    let wc = vec![-32768; n * k];
+    let x = QuantizedActivations::from_codes(&xc, t, k, params(BitWidth::B16, 1.0)).unwrap();
+    let w = PackedMatrix::from_codes(&wc, n, k, params(BitWidth::B16, 1.0)).unwrap();
+    assert!(!needs_wide_accumulator(&x, &w));
+    let expected = reference_qmatmul_int(&xc, &wc, t, k, n);
+    assert_eq!(expected[0], 1 << 30);
+    for path in available_paths() {
+        assert_eq!(qmatmul_int(&x, &w, path).unwrap(), expected, "{path:?}");
+    }
+}
