@@ -7,6 +7,21 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use mohaq_beacon::report::write_report;
 use mohaq_beacon::reproduce::{reproduce_hardware, ReproduceConfig};
+use mohaq_beacon::sru_reproduce::reproduce_sru;
+use mohaq_evo::{Control, GenerationReport, Observer};
+
+/// Prints one line per generation of each search.
+struct GenerationLines;
+
+impl Observer for GenerationLines {
+    fn on_generation(&mut self, r: &GenerationReport) -> Control {
+        eprintln!(
+            "  gen {}/{}: {} evaluations, {} feasible, front {}",
+            r.generation, r.n_gen, r.n_evaluations, r.feasible, r.front_size
+        );
+        Control::Continue
+    }
+}
 
 #[derive(Parser)]
 struct Cli {
@@ -27,6 +42,9 @@ enum Command {
         /// Output folder.
         #[arg(long, default_value = "results")]
         out: PathBuf,
+        /// Corpus folder (default: the experiments' `data.dir`, MOHAQ_DATA or ../shared/data).
+        #[arg(long)]
+        data: Option<PathBuf>,
     },
 }
 
@@ -43,6 +61,7 @@ fn main() -> anyhow::Result<()> {
             quick,
             hardware_only,
             out,
+            data,
         } => {
             let workspace = workspace_root();
             let out_dir = if out.is_absolute() {
@@ -55,6 +74,7 @@ fn main() -> anyhow::Result<()> {
                 out_dir: out_dir.clone(),
                 quick,
             };
+            let mut model_results = None;
             if !hardware_only {
                 let model = workspace.join("models/sru-default.safetensors");
                 if !model.is_file() {
@@ -65,14 +85,22 @@ fn main() -> anyhow::Result<()> {
                         model.display()
                     );
                 }
-                bail!(
-                    "E0-E3 need the quantized SRU evaluator of mohaq-sru, which this build does \
-                     not integrate yet; run `cargo xtask reproduce --hardware-only` for E4"
-                );
+                eprintln!("E0-E3 on {} ...", model.display());
+                let mut last = 0;
+                let mut progress = |done: usize, total: usize| {
+                    if done >= last + 500 || done == total {
+                        last = done;
+                        eprintln!("  E2 exhaustive: {done}/{total}");
+                    }
+                };
+                let results =
+                    reproduce_sru(&config, data.as_deref(), &mut GenerationLines, &mut progress)
+                        .context("E0-E3")?;
+                model_results = Some(results);
             }
             eprintln!("E4: hardware models on the paper workload ...");
             let hardware = reproduce_hardware(&config).context("E4")?;
-            write_report(&out_dir, quick, &hardware, None).context("writing the report")?;
+            write_report(&out_dir, quick, &hardware, model_results.as_ref()).context("writing the report")?;
             eprintln!("wrote {}", out_dir.join("REPORT.md").display());
             Ok(())
         }

@@ -8,12 +8,16 @@
 pub mod beacons;
 pub mod error;
 pub mod experiment;
+pub mod export;
 pub mod fsio;
 pub mod genes;
+pub mod infer;
 pub mod limits;
 pub mod model;
 pub mod problem;
 pub mod run;
+pub mod sru_model;
+pub mod sru_reproduce;
 pub mod store;
 pub mod synthetic;
 

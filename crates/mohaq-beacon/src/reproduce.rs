@@ -11,7 +11,7 @@ use mohaq_hw::{Platform, ShareOfMaximum};
 use serde::Serialize;
 
 use crate::error::RunError;
-use crate::experiment::Experiment;
+use crate::experiment::{Experiment, ExperimentKind};
 use crate::fsio::write_json_atomic;
 use crate::hardware::{hardware_report, HardwareReport};
 use crate::limits::ResolvedLimits;
@@ -45,6 +45,12 @@ impl ReproduceConfig {
     }
 }
 
+/// Optimisation subset of `--quick` searches (first N dev utterances).
+pub const QUICK_DEV_UTTERANCES: usize = 24;
+
+/// Optimisation subset of the `--quick` SiLago search and its exhaustive front.
+pub const QUICK_SILAGO_DEV_UTTERANCES: usize = 4;
+
 /// Shrinks an experiment's budget for `--quick`: the same code paths, fewer evaluations.
 pub fn quick_budget(mut e: Experiment) -> Experiment {
     e.search.pop_size = e.search.pop_size.min(16);
@@ -56,10 +62,15 @@ pub fn quick_budget(mut e: Experiment) -> Experiment {
         b.fixed.truncate(2);
     }
     e.data.dev_utterances = if e.data.dev_utterances == 0 {
-        24
+        QUICK_DEV_UTTERANCES
     } else {
-        e.data.dev_utterances.min(24)
+        e.data.dev_utterances.min(QUICK_DEV_UTTERANCES)
     };
+    if e.kind == ExperimentKind::Silago {
+        // E2 also evaluates all 6,561 candidates exhaustively; on a smaller subset that fits
+        // the quick budget. Search and exhaustive front use the same subset, so they compare.
+        e.data.dev_utterances = QUICK_SILAGO_DEV_UTTERANCES;
+    }
     e.data.test_utterances = if e.data.test_utterances == 0 {
         48
     } else {
@@ -160,7 +171,8 @@ pub fn ptq_table<M: ErrorModel>(model: &M) -> Result<Vec<PtqRow>, RunError> {
         .collect()
 }
 
-fn load_experiment(config: &ReproduceConfig, name: &str) -> Result<Experiment, RunError> {
+/// Reads a shipped experiment, shrunk for `--quick`.
+pub fn load_experiment(config: &ReproduceConfig, name: &str) -> Result<Experiment, RunError> {
     let e = Experiment::from_file(&config.experiment_path(name))?;
     Ok(if config.quick { quick_budget(e) } else { e })
 }
@@ -265,19 +277,42 @@ pub fn reproduce_model<M: ErrorModel + Retrainer<<M as ErrorModel>::Weights>>(
     observer: &mut dyn Observer,
     exhaustive_progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ModelResults, RunError> {
+    reproduce_models(config, &|_| model, observer, exhaustive_progress)
+}
+
+/// The shipped experiments E0-E3 run, in order.
+pub const MODEL_EXPERIMENTS: [&str; 4] = ["compression", "silago", "bitfusion", "bitfusion-beacon"];
+
+/// E0-E3 where each experiment may use its own instance of the model (e.g. its own
+/// optimisation subset); `model_for` maps an experiment name to it. E0 uses the compression
+/// experiment's.
+pub fn reproduce_models<'m, M: ErrorModel + Retrainer<<M as ErrorModel>::Weights> + 'm>(
+    config: &ReproduceConfig,
+    model_for: &dyn Fn(&str) -> &'m M,
+    observer: &mut dyn Observer,
+    exhaustive_progress: &mut dyn FnMut(usize, usize),
+) -> Result<ModelResults, RunError> {
+    let model = model_for("compression");
     let ptq = ptq_table(model)?;
     save_json(&config.out_dir.join("e0_ptq.json"), &ptq)?;
     let compression = reproduce_search(config, "compression", model, None, observer)?;
-    let silago = reproduce_search(config, "silago", model, None, observer)?;
+    let silago_model = model_for("silago");
+    let silago = reproduce_search(config, "silago", silago_model, None, observer)?;
     let silago_exhaustive = Some(silago_exhaustive(
         config,
-        model,
+        silago_model,
         &silago,
         exhaustive_progress,
     )?);
-    let bitfusion = reproduce_search(config, "bitfusion", model, None, observer)?;
-    let bitfusion_beacon =
-        reproduce_search(config, "bitfusion-beacon", model, Some(model), observer)?;
+    let bitfusion = reproduce_search(config, "bitfusion", model_for("bitfusion"), None, observer)?;
+    let beacon_model = model_for("bitfusion-beacon");
+    let bitfusion_beacon = reproduce_search(
+        config,
+        "bitfusion-beacon",
+        beacon_model,
+        Some(beacon_model),
+        observer,
+    )?;
     let mut results = ModelResults {
         model: model.name(),
         float_error: model.float_error()?,

@@ -25,7 +25,7 @@
 //! - Kernels: [`QuantizedActivations`] (T × in frames as i16 codes) and [`qmatmul`]`(&x, &w)` →
 //!   `Y = X_q·W_qᵀ / (s_x·s_W)` (T × out, f32); [`quantized_linear`] quantizes f32 frames and
 //!   multiplies in one call; [`qmatmul_int`] gives the exact integer sums; [`qmatmul_with`] picks a
-//!   [`KernelPath`] (portable, AVX2, AVX-VNNI; `Auto` picks the fastest the CPU has). Results are
+//!   [`KernelPath`] (portable, AVX2, AVX-VNNI, AVX-512 VNNI; `Auto` picks the fastest the CPU has). Results are
 //!   bit-identical across paths and thread counts. [`reference_qmatmul_int`] is the naive
 //!   reference the tests compare against.
 //! - Errors: every fallible function returns [`QuantError`] (empty or non-finite input, shape

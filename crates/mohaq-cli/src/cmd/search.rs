@@ -2,9 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use mohaq_beacon::Experiment;
+use mohaq_beacon::sru_model::SruModel;
+use mohaq_beacon::{run_search, Experiment, Retrainer, RunOptions};
 use mohaq_evo::{Control, GenerationReport, Observer};
 
 /// Arguments of `mohaq search`.
@@ -23,12 +24,9 @@ pub struct Args {
     out: Option<PathBuf>,
 }
 
-/// A progress bar over generations, driven by the engine's observer. Not constructed until the
-/// SRU evaluator is wired into `run` (see the bail below).
-#[allow(dead_code)]
+/// A progress bar over generations, driven by the engine's observer.
 pub struct GenerationBar(pub ProgressBar);
 
-#[allow(dead_code)]
 impl GenerationBar {
     pub fn new(n_gen: usize) -> Self {
         let bar = ProgressBar::new(n_gen as u64);
@@ -56,23 +54,56 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let out = args
         .out
         .unwrap_or_else(|| Path::new("runs").join(&experiment.name));
-    for path in [&experiment.model.config, &experiment.model.weights] {
-        if !path.is_file() {
-            bail!(
-                "{}: model file `{}` does not exist (train a model with `mohaq train`, or fix \
-                 key `model` of the experiment)",
-                args.experiment.display(),
-                path.display()
-            );
-        }
+    let platform = experiment
+        .platform
+        .as_ref()
+        .map(mohaq_hw::Platform::from_toml_file)
+        .transpose()
+        .with_context(|| format!("platform of {}", args.experiment.display()))?;
+    eprintln!("loading the model and the dev/test subsets ...");
+    let model = SruModel::for_experiment(&experiment, Path::new("."), args.data.as_deref())
+        .with_context(|| format!("model of {}", args.experiment.display()))?;
+    let (dev, test) = model.subset_sizes();
+    eprintln!(
+        "optimisation subset: {dev} dev utterances; test: {test} utterances; run dir {}",
+        out.display()
+    );
+    let retrainer: Option<&dyn Retrainer<_>> = experiment.uses_beacons().then_some(&model as _);
+    let mut bar = GenerationBar::new(experiment.search.n_gen);
+    let front = run_search(
+        &experiment,
+        &model,
+        retrainer,
+        platform.as_ref(),
+        &out,
+        &RunOptions::default(),
+        &mut bar,
+    )?;
+    bar.0.finish();
+    println!(
+        "{} solutions on the front ({} evaluations, {} generations{}); objectives {}",
+        front.solutions.len(),
+        front.n_evaluations,
+        front.generations,
+        front
+            .resumed_from
+            .map_or(String::new(), |g| format!(", resumed from generation {g}")),
+        front.objective_names.join(", ")
+    );
+    for s in &front.solutions {
+        println!(
+            "#{:<3} {}  error {:.2} %  test {}  size {:.3} MB{}",
+            s.index,
+            s.genes_display,
+            s.score.error,
+            s.test_error.map_or("-".into(), |t| format!("{t:.2} %")),
+            s.score.cost.size_mb,
+            s.score
+                .cost
+                .speedup
+                .map_or(String::new(), |x| format!("  speedup {x:.2}x"))
+        );
     }
-    if let Some(p) = &experiment.platform {
-        mohaq_hw::Platform::from_toml_file(p)
-            .with_context(|| format!("platform of {}", args.experiment.display()))?;
-    }
-    let _ = (args.data, out);
-    bail!(
-        "searching needs the quantized SRU evaluator of mohaq-sru, which this build does not \
-         integrate yet"
-    )
+    println!("wrote {}", out.join(mohaq_beacon::run::FRONT_FILE).display());
+    Ok(())
 }

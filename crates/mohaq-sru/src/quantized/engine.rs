@@ -11,7 +11,7 @@ use mohaq_quant::{
 
 use super::bits::BitConfig;
 use super::error::QuantizedError;
-use super::fixed::{fx, max_abs, quantize_elementwise, recurrence_fixed, scale_for};
+use super::fixed::{max_abs, quantize_elementwise, recurrence_fixed, round_to_own_grid};
 use crate::model::layers::LayerKind;
 use crate::model::recurrence::RecurrenceDims;
 use crate::model::ModelParams;
@@ -145,8 +145,7 @@ impl QuantizedModel {
                 let w = &weights[pos];
                 let xq = QuantizedActivations::quantize(x, frames, w.cols(), params)?;
                 let mut y = qmatmul(&xq, w)?;
-                let s = scale_for(max_abs(&y));
-                y.iter_mut().for_each(|v| *v = fx(*v, s));
+                round_to_own_grid(&mut y);
                 Ok(y)
             };
         let mut h: Vec<f32> = feats.to_vec();

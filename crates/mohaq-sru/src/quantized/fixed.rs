@@ -10,9 +10,26 @@ use mohaq_quant::FixedFormat;
 use crate::model::recurrence::RecurrenceDims;
 
 /// Rounds to a 16-bit fixed-point grid with `scale` codes per unit, saturating.
+///
+/// Same values as `(x · scale).round().clamp(−32768, 32767) / scale` (up to the sign of zero), but
+/// without the `roundf` library call, which the baseline x86-64 target cannot inline and which
+/// was a quarter of the evaluation time: clamping first to the integer bounds commutes with
+/// rounding, and within them [`round_half_away`] is exact.
 #[inline]
 pub fn fx(x: f32, scale: f32) -> f32 {
-    (x * scale).round().clamp(-32768.0, 32767.0) / scale
+    round_half_away((x * scale).clamp(-32768.0, 32767.0)) / scale
+}
+
+/// `f32::round` (ties away from zero) for |v| ≤ 2³¹ without a library call: `v − trunc(v)` is
+/// exact in floating point, so the comparison with ½ decides the tie direction exactly. A NaN
+/// gives 0 (the evaluator's inputs are checked finite before they reach here).
+#[inline]
+pub fn round_half_away(v: f32) -> f32 {
+    let t = v as i32 as f32;
+    let frac = v - t;
+    let up = if frac >= 0.5 { 1.0 } else { 0.0 };
+    let down = if frac <= -0.5 { 1.0 } else { 0.0 };
+    t + up - down
 }
 
 /// Scale (codes per unit) of the tightest 16-bit fixed-point format holding `range`.
@@ -31,9 +48,45 @@ pub fn quantize_elementwise(params: &[f32]) -> Vec<f32> {
     params.iter().map(|&p| fx(p, s)).collect()
 }
 
+/// A 16-bit fixed-point grid: `scale` codes per unit and its reciprocal. Every scale of
+/// [`scale_for`] is a power of two, so multiplying by `inv` is exactly dividing by `scale`, and
+/// the multiply vectorizes where a division would not.
+#[derive(Clone, Copy, Debug)]
+struct Grid {
+    scale: f32,
+    inv: f32,
+}
+
+impl Grid {
+    fn new(scale: f32) -> Self {
+        debug_assert_eq!(scale.to_bits() & 0x007f_ffff, 0, "scale must be a power of two");
+        Self {
+            scale,
+            inv: 1.0 / scale,
+        }
+    }
+
+    /// Same value as [`fx`]`(x, self.scale)`.
+    #[inline(always)]
+    fn round(self, x: f32) -> f32 {
+        round_half_away((x * self.scale).clamp(-32768.0, 32767.0)) * self.inv
+    }
+}
+
+/// Rounds every value of `v` to the tightest 16-bit fixed-point grid holding them all (how a
+/// matrix product's output enters the fixed-point recurrence).
+pub fn round_to_own_grid(v: &mut [f32]) {
+    let grid = Grid::new(scale_for(max_abs(v)));
+    v.iter_mut().for_each(|x| *x = grid.round(*x));
+}
+
 /// One sequence (batch 1) of the recurrence in fixed point. `u` is `[T, 2, k, H]` (already on its
 /// grid), `highway` is α·x `[T, 2H]` for layers 2..n or `None` (fourth block of `u`). Writes `h`
 /// `[T, 2H]`.
+///
+/// Each time step runs in three passes over the hidden units so that everything except the
+/// library `expf` (kept for bit-exact gates) vectorizes: the gate pre-activations, the
+/// exponentials, then the rounding and state update.
 pub fn recurrence_fixed(
     dims: RecurrenceDims,
     u: &[f32],
@@ -42,10 +95,12 @@ pub fn recurrence_fixed(
     h: &mut [f32],
 ) {
     let (t_max, hd, k) = (dims.time, dims.hidden, dims.blocks);
-    let gate_scale = scale_for(1.0);
+    let gate = Grid::new(scale_for(1.0));
     let hw_range = highway.map_or(0.0, |(x, a)| max_abs(x) * a);
-    let state_scale = scale_for(max_abs(u).max(hw_range));
+    let state = Grid::new(scale_for(max_abs(u).max(hw_range)));
     let mut c = vec![0f32; hd];
+    let mut ef = vec![0f32; hd];
+    let mut er = vec![0f32; hd];
     for d in 0..2 {
         let vf = &params_fx[d * hd..(d + 1) * hd];
         let vr = &params_fx[(2 + d) * hd..(3 + d) * hd];
@@ -55,23 +110,44 @@ pub fn recurrence_fixed(
         for s in 0..t_max {
             let t = if d == 0 { s } else { t_max - 1 - s };
             let ub = &u[(t * 2 + d) * k * hd..][..k * hd];
+            let (u0, u1, u2) = (&ub[..hd], &ub[hd..2 * hd], &ub[2 * hd..3 * hd]);
             for j in 0..hd {
-                let cp = c[j];
-                let f = fx(sigmoid(ub[hd + j] + vf[j] * cp + bf[j]), gate_scale);
-                let r = fx(sigmoid(ub[2 * hd + j] + vr[j] * cp + br[j]), gate_scale);
-                let cn = fx(f * cp + (1.0 - f) * ub[j], state_scale);
-                let xp = match highway {
-                    None => ub[3 * hd + j],
-                    Some((x, a)) => fx(a * x[t * 2 * hd + d * hd + j], state_scale),
-                };
-                h[t * 2 * hd + d * hd + j] = fx(r * cn + (1.0 - r) * xp, state_scale);
-                c[j] = cn;
+                // Negated sigmoid arguments, summed in the order of the reference formula.
+                ef[j] = -(u1[j] + vf[j] * c[j] + bf[j]);
+                er[j] = -(u2[j] + vr[j] * c[j] + br[j]);
+            }
+            ef.iter_mut().for_each(|v| *v = v.exp());
+            er.iter_mut().for_each(|v| *v = v.exp());
+            let out = &mut h[t * 2 * hd + d * hd..][..hd];
+            match highway {
+                None => {
+                    let u3 = &ub[3 * hd..4 * hd];
+                    for j in 0..hd {
+                        let (cn, hj) = cell(gate, state, c[j], ef[j], er[j], u0[j], u3[j]);
+                        c[j] = cn;
+                        out[j] = hj;
+                    }
+                }
+                Some((x, a)) => {
+                    let xs = &x[t * 2 * hd + d * hd..][..hd];
+                    for j in 0..hd {
+                        let xp = state.round(a * xs[j]);
+                        let (cn, hj) = cell(gate, state, c[j], ef[j], er[j], u0[j], xp);
+                        c[j] = cn;
+                        out[j] = hj;
+                    }
+                }
             }
         }
     }
 }
 
-#[inline]
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
+/// The state update of one hidden unit from `exp(−pre-activation)` of both gates: new cell state
+/// and output, each on its grid.
+#[inline(always)]
+fn cell(gate: Grid, state: Grid, cp: f32, ef: f32, er: f32, u0: f32, xp: f32) -> (f32, f32) {
+    let f = gate.round(1.0 / (1.0 + ef));
+    let r = gate.round(1.0 / (1.0 + er));
+    let cn = state.round(f * cp + (1.0 - f) * u0);
+    (cn, state.round(r * cn + (1.0 - r) * xp))
 }
