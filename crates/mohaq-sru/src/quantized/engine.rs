@@ -5,11 +5,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use mohaq_quant::{
-    qmatmul, BitWidth, Calibration, PackedMatrix, QuantParams, QuantizedActivations,
-};
+use mohaq_quant::{qmatmul, BitWidth, PackedMatrix, QuantParams};
 
 use super::bits::BitConfig;
+use super::calibration::{activation_params, quantize_activations};
 use super::error::QuantizedError;
 use super::fixed::{max_abs, quantize_elementwise, recurrence_fixed, round_to_own_grid};
 use crate::model::layers::LayerKind;
@@ -125,16 +124,7 @@ impl QuantizedModel {
                 let b = bits.layers[pos].activation;
                 let is_fc = pos == c.matrix_layers().len() - 1;
                 let params = match mode {
-                    ActivationMode::PerUtterance => {
-                        let method = if b == BitWidth::B16 {
-                            Calibration::Max
-                        } else if is_fc {
-                            Calibration::MaxFraction(0.8)
-                        } else {
-                            Calibration::Mmse
-                        };
-                        QuantParams::calibrate(x, b, method)?
-                    }
+                    ActivationMode::PerUtterance => activation_params(x, b, is_fc)?,
                     ActivationMode::Frozen(a) => QuantParams::from_alpha(b, a[pos])?,
                 };
                 alphas[pos] = if b == BitWidth::B16 {
@@ -143,7 +133,7 @@ impl QuantizedModel {
                     params.alpha
                 };
                 let w = &weights[pos];
-                let xq = QuantizedActivations::quantize(x, frames, w.cols(), params)?;
+                let xq = quantize_activations(x, frames, w.cols(), params)?;
                 let mut y = qmatmul(&xq, w)?;
                 round_to_own_grid(&mut y);
                 Ok(y)

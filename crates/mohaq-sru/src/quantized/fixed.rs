@@ -11,21 +11,26 @@ use crate::model::recurrence::RecurrenceDims;
 
 /// Rounds to a 16-bit fixed-point grid with `scale` codes per unit, saturating.
 ///
-/// Same values as `(x · scale).round().clamp(−32768, 32767) / scale` (up to the sign of zero), but
-/// without the `roundf` library call, which the baseline x86-64 target cannot inline and which
-/// was a quarter of the evaluation time: clamping first to the integer bounds commutes with
-/// rounding, and within them [`round_half_away`] is exact.
+/// Same values as `(x · scale).round().clamp(−32768, 32767) / scale` for finite `x` (up to the sign
+/// of zero), but without the `roundf` library call, which the baseline x86-64 target cannot inline
+/// and which was a quarter of the evaluation time: clamping first to the integer bounds commutes
+/// with rounding, and within them [`round_code`] is exact.
 #[inline]
 pub fn fx(x: f32, scale: f32) -> f32 {
-    round_half_away((x * scale).clamp(-32768.0, 32767.0)) / scale
+    round_code(x * scale) / scale
 }
 
-/// `f32::round` (ties away from zero) for |v| ≤ 2³¹ without a library call: `v − trunc(v)` is
-/// exact in floating point, so the comparison with ½ decides the tie direction exactly. A NaN
-/// gives 0 (the evaluator's inputs are checked finite before they reach here).
-#[inline]
-pub fn round_half_away(v: f32) -> f32 {
-    let t = v as i32 as f32;
+/// `round(v).clamp(−32768, 32767)` (ties away from zero) for finite `v`, in a form that
+/// vectorizes: `v − trunc(v)` is exact in floating point, so comparing it with ½ decides the tie
+/// direction exactly. A NaN gives −32768 (callers' values are finite).
+#[inline(always)]
+#[allow(clippy::manual_clamp)] // deliberate: `clamp` keeps NaN, which the unchecked cast forbids
+pub fn round_code(v: f32) -> f32 {
+    // `max`/`min` (not `clamp`) also map NaN into range, which makes the unchecked conversion
+    // sound; a checked `as` conversion would not vectorize.
+    let v = v.max(-32768.0).min(32767.0);
+    // SAFETY: `v` is finite and within [−32768, 32767], so it fits an i32.
+    let t = unsafe { v.to_int_unchecked::<i32>() } as f32;
     let frac = v - t;
     let up = if frac >= 0.5 { 1.0 } else { 0.0 };
     let down = if frac <= -0.5 { 1.0 } else { 0.0 };
@@ -37,9 +42,20 @@ pub fn scale_for(range: f32) -> f32 {
     FixedFormat::for_range(range.max(f32::MIN_POSITIVE)).scale()
 }
 
-/// Largest magnitude of a slice.
+/// Largest magnitude of a slice (NaNs are skipped). Eight independent running maxima, so that
+/// it vectorizes; the maximum does not depend on the order.
 pub fn max_abs(v: &[f32]) -> f32 {
-    v.iter().fold(0f32, |m, x| m.max(x.abs()))
+    let mut lanes = [0f32; 8];
+    let chunks = v.chunks_exact(8);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for (m, x) in lanes.iter_mut().zip(c) {
+            let a = x.abs();
+            *m = if a > *m { a } else { *m };
+        }
+    }
+    let m = tail.iter().fold(0f32, |m, x| m.max(x.abs()));
+    lanes.iter().fold(m, |m, &l| m.max(l))
 }
 
 /// Elementwise parameters of one layer, already on their fixed-point grids: `[4, 2, H]`.
@@ -59,7 +75,11 @@ struct Grid {
 
 impl Grid {
     fn new(scale: f32) -> Self {
-        debug_assert_eq!(scale.to_bits() & 0x007f_ffff, 0, "scale must be a power of two");
+        debug_assert_eq!(
+            scale.to_bits() & 0x007f_ffff,
+            0,
+            "scale must be a power of two"
+        );
         Self {
             scale,
             inv: 1.0 / scale,
@@ -69,7 +89,7 @@ impl Grid {
     /// Same value as [`fx`]`(x, self.scale)`.
     #[inline(always)]
     fn round(self, x: f32) -> f32 {
-        round_half_away((x * self.scale).clamp(-32768.0, 32767.0)) * self.inv
+        round_code(x * self.scale) * self.inv
     }
 }
 
@@ -150,4 +170,37 @@ fn cell(gate: Grid, state: Grid, cp: f32, ef: f32, er: f32, u0: f32, xp: f32) ->
     let r = gate.round(1.0 / (1.0 + er));
     let cn = state.round(f * cp + (1.0 - f) * u0);
     (cn, state.round(r * cn + (1.0 - r) * xp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The definition `fx` must keep: round half away from zero, saturate, rescale.
+    fn fx_reference(x: f32, scale: f32) -> f32 {
+        (x * scale).round().clamp(-32768.0, 32767.0) / scale
+    }
+
+    proptest! {
+        #[test]
+        fn fx_and_grids_match_the_rounding_definition(
+            values in prop::collection::vec(-40f32..40.0, 1..300),
+            frac_bits in 0u32..15,
+        ) {
+            let scale = (1u32 << frac_bits) as f32;
+            // Exact ties (k + ½ codes) and saturating values too.
+            let mut values = values;
+            values.extend([2.5 / scale, -3.5 / scale, 0.5 / scale, 1e5, -1e5]);
+            for &x in &values {
+                prop_assert_eq!(fx(x, scale), fx_reference(x, scale));
+                prop_assert_eq!(Grid::new(scale).round(x), fx_reference(x, scale));
+            }
+            let mut own = values.clone();
+            round_to_own_grid(&mut own);
+            let s = scale_for(values.iter().fold(0f32, |m, v| m.max(v.abs())));
+            let expected: Vec<f32> = values.iter().map(|&x| fx_reference(x, s)).collect();
+            prop_assert_eq!(own, expected);
+        }
+    }
 }

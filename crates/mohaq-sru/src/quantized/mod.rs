@@ -3,6 +3,7 @@
 //! ([`engine`], [`fixed`]), and the candidate evaluator the search calls ([`evaluator`]).
 
 pub mod bits;
+pub mod calibration;
 pub mod engine;
 pub mod error;
 pub mod evaluator;
