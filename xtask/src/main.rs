@@ -93,14 +93,19 @@ fn main() -> anyhow::Result<()> {
                         eprintln!("  E2 exhaustive: {done}/{total}");
                     }
                 };
-                let results =
-                    reproduce_sru(&config, data.as_deref(), &mut GenerationLines, &mut progress)
-                        .context("E0-E3")?;
+                let results = reproduce_sru(
+                    &config,
+                    data.as_deref(),
+                    &mut GenerationLines,
+                    &mut progress,
+                )
+                .context("E0-E3")?;
                 model_results = Some(results);
             }
             eprintln!("E4: hardware models on the paper workload ...");
             let hardware = reproduce_hardware(&config).context("E4")?;
-            write_report(&out_dir, quick, &hardware, model_results.as_ref()).context("writing the report")?;
+            write_report(&out_dir, quick, &hardware, model_results.as_ref())
+                .context("writing the report")?;
             eprintln!("wrote {}", out_dir.join("REPORT.md").display());
             Ok(())
         }

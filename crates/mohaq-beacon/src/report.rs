@@ -264,6 +264,22 @@ pub fn write_report(
         if quick { " --quick" } else { "" },
         if quick { " (quick: small budgets, same code paths; not the paper's budgets)" } else { "" }
     );
+    if quick {
+        let _ = writeln!(
+            s,
+            "Quick settings: NSGA-II population ≤ 16, ≤ 6 offspring, ≤ 6 generations; optimisation \
+             subset = first {} dev utterances, test = first {} test utterances; E2 searches widths \
+             {:?} only ({} candidates, so its exhaustive front is {} evaluations, not 6,561) on the \
+             first {} dev utterances; beacons: ≤ 2, 1 QAT epoch, retrained on the TIMIT sample \
+             only (no Kathleen).\n",
+            crate::reproduce::QUICK_DEV_UTTERANCES,
+            crate::reproduce::QUICK_TEST_UTTERANCES,
+            crate::reproduce::QUICK_SILAGO_WIDTHS,
+            1usize << 8,
+            1usize << 8,
+            crate::reproduce::QUICK_SILAGO_DEV_UTTERANCES,
+        );
+    }
     match model {
         Some(r) => {
             let plots = write_plots(out, r)?;

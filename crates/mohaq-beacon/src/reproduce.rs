@@ -46,10 +46,17 @@ impl ReproduceConfig {
 }
 
 /// Optimisation subset of `--quick` searches (first N dev utterances).
-pub const QUICK_DEV_UTTERANCES: usize = 24;
+pub const QUICK_DEV_UTTERANCES: usize = 12;
+
+/// Test subset of `--quick` (first N test utterances; the shipped test split has 32).
+pub const QUICK_TEST_UTTERANCES: usize = 32;
 
 /// Optimisation subset of the `--quick` SiLago search and its exhaustive front.
 pub const QUICK_SILAGO_DEV_UTTERANCES: usize = 4;
+
+/// Widths of the `--quick` SiLago search: 2^8 = 256 candidates instead of 3^8 = 6,561, so the
+/// exhaustive true front fits the quick budget on 2 cores (same code path, smaller space).
+pub const QUICK_SILAGO_WIDTHS: [u32; 2] = [4, 8];
 
 /// Shrinks an experiment's budget for `--quick`: the same code paths, fewer evaluations.
 pub fn quick_budget(mut e: Experiment) -> Experiment {
@@ -70,11 +77,12 @@ pub fn quick_budget(mut e: Experiment) -> Experiment {
         // E2 also evaluates all 6,561 candidates exhaustively; on a smaller subset that fits
         // the quick budget. Search and exhaustive front use the same subset, so they compare.
         e.data.dev_utterances = QUICK_SILAGO_DEV_UTTERANCES;
+        e.search.widths = Some(QUICK_SILAGO_WIDTHS.to_vec());
     }
     e.data.test_utterances = if e.data.test_utterances == 0 {
-        48
+        QUICK_TEST_UTTERANCES
     } else {
-        e.data.test_utterances.min(48)
+        e.data.test_utterances.min(QUICK_TEST_UTTERANCES)
     };
     e.name = format!("{}-quick", e.name);
     e
@@ -203,9 +211,11 @@ pub fn reproduce_search<M: ErrorModel>(
     let experiment = load_experiment(config, name)?;
     let platform = load_platform(config, &experiment)?;
     let run_dir = config.out_dir.join("runs").join(&experiment.name);
+    // The default store (`<out>/runs/beacon-store`, next to the run directories), so that
+    // `mohaq export` finds a solution's beacon from the run directory alone.
     let options = RunOptions {
         skip_test: false,
-        store_dir: Some(config.out_dir.join("beacon-store")),
+        store_dir: None,
     };
     let front = run_search(
         &experiment,
@@ -220,7 +230,7 @@ pub fn reproduce_search<M: ErrorModel>(
 }
 
 /// The exhaustive true front of the SiLago experiment and how much of it the search found.
-/// Evaluations are cached in `<out>/e2_exhaustive_archive.json`, seeded with the search's own.
+/// Evaluations are cached in `<out>/e2_exhaustive_archive-<experiment>.json`, seeded with the search's own.
 pub fn silago_exhaustive<M: ErrorModel>(
     config: &ReproduceConfig,
     model: &M,
@@ -236,7 +246,11 @@ pub fn silago_exhaustive<M: ErrorModel>(
         platform.as_ref(),
     );
     let problem = MohaqProblem::new(&experiment, model, platform.as_ref(), limits)?;
-    let cache_path = config.out_dir.join("e2_exhaustive_archive.json");
+    // Keyed by the experiment's name: a quick run's archive (other subset, other widths) never
+    // serves a full run.
+    let cache_path = config
+        .out_dir
+        .join(format!("e2_exhaustive_archive-{}.json", experiment.name));
     let mut archive: EvaluationArchive = std::fs::read_to_string(&cache_path)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())

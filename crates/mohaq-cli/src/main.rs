@@ -34,6 +34,10 @@ enum Command {
     Beacon(cmd::beacon::Args),
     /// Print and plot the final Pareto front of a search run.
     Report(cmd::report::Args),
+    /// Write one solution of a finished search as a quantized model (packed weights + scales).
+    Export(cmd::export::Args),
+    /// Recognise the phones of one audio file with an exported (or float) model.
+    Infer(cmd::infer::Args),
 }
 
 fn main() {
@@ -54,6 +58,8 @@ fn main() {
         Command::Search(args) => cmd::search::run(args),
         Command::Beacon(args) => cmd::beacon::run(args),
         Command::Report(args) => cmd::report::run(args),
+        Command::Export(args) => cmd::export::run(args),
+        Command::Infer(args) => cmd::infer::run(args),
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

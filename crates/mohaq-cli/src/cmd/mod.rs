@@ -1,10 +1,12 @@
 //! One module per subcommand: argument parsing and printing only.
 
+pub mod beacon;
 pub mod data;
 pub mod eval;
+pub mod export;
 pub mod features;
 pub mod hw;
-pub mod train;
-pub mod beacon;
+pub mod infer;
 pub mod report;
 pub mod search;
+pub mod train;

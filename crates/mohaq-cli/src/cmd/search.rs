@@ -104,6 +104,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .map_or(String::new(), |x| format!("  speedup {x:.2}x"))
         );
     }
-    println!("wrote {}", out.join(mohaq_beacon::run::FRONT_FILE).display());
+    println!(
+        "wrote {}",
+        out.join(mohaq_beacon::run::FRONT_FILE).display()
+    );
     Ok(())
 }
