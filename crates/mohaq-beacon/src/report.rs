@@ -113,7 +113,7 @@ fn front_table(title: &str, r: &SearchResult) -> String {
             s,
             "| {} | {} | {:.2} | {} | {:.3} | {} | {} | {} |",
             x.index,
-            x.genes_display,
+            table_cell(&x.genes_display),
             x.score.error,
             opt(x.test_error, 2),
             x.score.cost.size_mb,
@@ -220,7 +220,11 @@ pub fn model_sections(r: &ModelResults, plots: &[String]) -> String {
         let _ = writeln!(
             s,
             "| {} | {} | {:.2} | {:.3} | {:.1}x |",
-            p.name, p.genes, p.test_error, p.size_mb, p.compression
+            p.name,
+            table_cell(&p.genes),
+            p.test_error,
+            p.size_mb,
+            p.compression
         );
     }
     let _ = writeln!(s, "\n## E1-E3: searches\n");
@@ -294,4 +298,17 @@ pub fn write_report(
         action: "writing the report",
         source,
     })
+}
+
+/// Escapes the `|` that separates gene groups so a gene string stays in one Markdown table cell.
+fn table_cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+#[cfg(test)]
+mod table_cell_tests {
+    #[test]
+    fn gene_groups_do_not_split_table_cells() {
+        assert_eq!(super::table_cell("16,2 | 4,4"), "16,2 \\| 4,4");
+    }
 }
