@@ -127,6 +127,9 @@ pub struct SearchResult {
     pub run_dir: PathBuf,
 }
 
+/// Candidates between two saves of the exhaustive archive (a multiple of its chunk of 64).
+const EXHAUSTIVE_SAVE_EVERY: usize = 512;
+
 /// E2's exhaustive check.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExhaustiveCheck {
@@ -263,7 +266,17 @@ pub fn silago_exhaustive<M: ErrorModel>(
             archive.insert(r.genes.clone(), r.evaluation.clone());
         }
     }
-    let result = exhaustive_front(&problem, &mut archive, 10_000, 64, progress);
+    // Save the archive every few chunks too: a killed run then loses at most that much work.
+    let mut save_error = None;
+    let result = exhaustive_front(&problem, &mut archive, 10_000, 64, |done, total, so_far| {
+        progress(done, total);
+        if done % EXHAUSTIVE_SAVE_EVERY == 0 && save_error.is_none() {
+            save_error = save_json(&cache_path, so_far).err();
+        }
+    });
+    if let Some(error) = save_error {
+        return Err(error);
+    }
     save_json(&cache_path, &archive)?;
     let true_front: Vec<Vec<f64>> = result?
         .into_iter()

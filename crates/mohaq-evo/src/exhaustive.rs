@@ -48,14 +48,15 @@ pub fn enumerate_space(space: &Space, limit: u128) -> Result<Vec<Genes>, SpaceEr
 /// skipping any already in `archive`) and returns the true front: feasible candidates that no
 /// feasible candidate dominates, in enumeration order.
 ///
-/// `progress(done, total)` is called after each chunk. Evaluations are added to `archive`, which
+/// `progress(done, total, archive)` is called after each chunk, with the archive so far, so a
+/// caller can save it and a killed enumeration loses at most one chunk. Evaluations are added to `archive`, which
 /// can be saved and reused; on a failure it keeps those that finished.
 pub fn exhaustive_front<P: Problem>(
     problem: &P,
     archive: &mut EvaluationArchive,
     limit: u128,
     chunk: usize,
-    mut progress: impl FnMut(usize, usize),
+    mut progress: impl FnMut(usize, usize, &EvaluationArchive),
 ) -> Result<Vec<EvaluationRecord>, Nsga2Error> {
     let all = enumerate_space(problem.space(), limit)?;
     let chunk = chunk.max(1);
@@ -67,7 +68,7 @@ pub fn exhaustive_front<P: Problem>(
                 front.insert(evaluation.objectives.clone(), (k * chunk + i, evaluation));
             }
         }
-        progress(((k + 1) * chunk).min(all.len()), all.len());
+        progress(((k + 1) * chunk).min(all.len()), all.len(), archive);
     }
     let mut members: Vec<(usize, EvaluationRecord)> = front
         .into_members()

@@ -92,7 +92,12 @@ fn exhaustive_front_is_the_true_front_and_nsga2_recovers_part_of_it() {
     let problem = ThreeLevels::new(8);
     let mut archive = EvaluationArchive::new();
     let mut calls = 0;
-    let front = exhaustive_front(&problem, &mut archive, 10_000, 1000, |_, _| calls += 1).unwrap();
+    let front = exhaustive_front(&problem, &mut archive, 10_000, 1000, |done, _, so_far| {
+        calls += 1;
+        // The archive handed to the callback already holds every candidate done so far.
+        assert_eq!(so_far.len(), done);
+    })
+    .unwrap();
     assert_eq!(archive.len(), 6561);
     assert_eq!(calls, 7);
     // Definition: feasible, and no feasible candidate dominates it; and nothing else qualifies.
@@ -113,7 +118,7 @@ fn exhaustive_front_is_the_true_front_and_nsga2_recovers_part_of_it() {
         assert!(expected.contains(&&record.evaluation.objectives));
     }
     // A second pass reuses the archive and evaluates nothing new.
-    let again = exhaustive_front(&problem, &mut archive, 10_000, 4096, |_, _| {}).unwrap();
+    let again = exhaustive_front(&problem, &mut archive, 10_000, 4096, |_, _, _| {}).unwrap();
     assert_eq!(again, front);
     assert_eq!(archive.len(), 6561);
 
