@@ -53,11 +53,15 @@ impl Adam {
             let Some(g) = grads.get(var.as_tensor()) else {
                 continue;
             };
-            let theta = var.as_tensor();
+            // Detached copies: the update must not join the autograd graph. A tracked `theta`
+            // would make every new moment hold its predecessor alive through the op graph, so
+            // memory would grow with every step of a long run.
+            let theta = var.as_tensor().detach();
+            let g = g.detach();
             let g = if self.weight_decay != 0.0 {
                 (g + theta.affine(self.weight_decay, 0.0)?)?
             } else {
-                g.clone()
+                g
             };
             let m = ((&self.m[i] * self.beta1)? + (&g * (1.0 - self.beta1))?)?;
             let v = ((&self.v[i] * self.beta2)? + (g.sqr()? * (1.0 - self.beta2))?)?;
@@ -104,5 +108,31 @@ impl Adam {
 
     pub fn vars(&self) -> &[Var] {
         &self.vars
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Tensor, Var};
+
+    /// The moments must stay outside the autograd graph: a tracked moment keeps every earlier
+    /// step's tensors alive, and a long training run then runs out of memory.
+    #[test]
+    fn moments_and_weights_stay_out_of_the_graph() {
+        let w =
+            Var::from_tensor(&Tensor::new(&[1.0f32, -2.0, 3.0], &Device::Cpu).unwrap()).unwrap();
+        let mut adam = Adam::new(vec![w.clone()], 1e-2, 0.9, 0.999, 1e-8, 1e-7).unwrap();
+        for _ in 0..3 {
+            let loss = w.as_tensor().sqr().unwrap().sum_all().unwrap();
+            let grads = loss.backward().unwrap();
+            adam.step(&grads).unwrap();
+        }
+        assert!(!adam.m[0].track_op() && !adam.v[0].track_op());
+        let moved = w.as_tensor().to_vec1::<f32>().unwrap();
+        assert!(
+            moved[0] < 1.0 && moved[1] > -2.0,
+            "Adam must move towards 0: {moved:?}"
+        );
     }
 }
