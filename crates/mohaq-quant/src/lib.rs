@@ -55,7 +55,7 @@ mod ste;
 
 pub use bits::BitWidth;
 pub use calibrate::{
-    calibrate_alpha, max_abs, max_alpha, mmse_alpha, percentile_alpha, Calibration,
+    calibrate_alpha, max_abs, max_alpha, max_magnitude, mmse_alpha, percentile_alpha, Calibration,
     ALPHA_FOR_ZERO_TENSOR, MMSE_BINS,
 };
 pub use error::QuantError;

@@ -76,11 +76,23 @@ impl QuantParams {
             .then(|| FixedFormat::for_range(self.alpha * 0.99999))
     }
 
-    /// Integer code of one value (NaN maps to 0; use the slice functions for checked input).
+    /// Integer code of one value: `clamp(round(x · scale), qmin, qmax)`, ties away from zero
+    /// (NaN maps to 0; use the slice functions for checked input).
+    ///
+    /// Computed without the `roundf` library call so that loops over it vectorize: clamping to
+    /// integer bounds commutes with rounding, and `v − trunc(v)` is exact in f32, so the tie test
+    /// is exact and the codes equal `f32::round`'s (a property test holds the two together).
     #[inline]
     pub fn quantize_one(&self, x: f32) -> i32 {
-        let q = (x * self.scale).round();
-        q.clamp(self.bits.qmin() as f32, self.bits.qmax() as f32) as i32
+        let v = x * self.scale;
+        let clamped = if v.is_nan() {
+            0.0
+        } else {
+            v.max(self.bits.qmin() as f32).min(self.bits.qmax() as f32)
+        };
+        let truncated = clamped as i32;
+        let frac = clamped - truncated as f32;
+        truncated + i32::from(frac >= 0.5) - i32::from(frac <= -0.5)
     }
 
     /// 1 / scale rounded once to f32. Dequantization multiplies by it (rather than dividing by

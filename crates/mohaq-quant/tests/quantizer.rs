@@ -213,3 +213,94 @@ proptest! {
         }
     }
 }
+
+/// METHOD §4.2 written the plain way (library `floor` and `round`, a sequential maximum): the
+/// crate's `mmse_alpha` avoids those calls for speed and must give the same α bit for bit.
+fn mmse_alpha_textbook(values: &[f32], bits: BitWidth) -> f32 {
+    let max = values.iter().fold(0f32, |m, v| m.max(v.abs())) as f64;
+    if max == 0.0 {
+        return ALPHA_FOR_ZERO_TENSOR;
+    }
+    let width = 2.0 * max / MMSE_BINS as f64;
+    let mut counts = [0u64; MMSE_BINS];
+    for &v in values {
+        let idx = ((v as f64 + max) / width).floor().max(0.0) as usize;
+        counts[idx.min(MMSE_BINS - 1)] += 1;
+    }
+    let n = values.len() as f64;
+    let (qmin, qmax) = (bits.qmin() as f64, bits.qmax() as f64);
+    let mut best = (f64::INFINITY, max);
+    for k in 1..=99u32 {
+        let alpha = k as f64 / 100.0 * max;
+        let scale = qmax / alpha;
+        let err: f64 = counts
+            .iter()
+            .enumerate()
+            .filter(|(_, &c)| c > 0)
+            .map(|(i, &c)| {
+                let centre = -max + (i as f64 + 0.5) * width;
+                let e = if centre.abs() > alpha {
+                    centre.abs() - alpha
+                } else {
+                    centre - (centre * scale).round().clamp(qmin, qmax) / scale
+                };
+                c as f64 / n * e * e
+            })
+            .sum();
+        if err < best.0 {
+            best = (err, alpha);
+        }
+    }
+    best.1 as f32
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+    /// Heavy-tailed values too (|v|^skew keeps the sign), as activations are.
+    #[test]
+    fn mmse_alpha_equals_the_textbook_definition(
+        values in prop::collection::vec(-50f32..50.0, 1..400),
+        skew in 0.05f32..3.0,
+        bits in prop::sample::select(vec![BitWidth::B2, BitWidth::B4, BitWidth::B8]),
+    ) {
+        let values: Vec<f32> = values.iter().map(|v| v.signum() * v.abs().powf(skew)).collect();
+        let fast = mmse_alpha(&values, bits).unwrap();
+        prop_assert_eq!(fast.to_bits(), mmse_alpha_textbook(&values, bits).to_bits());
+    }
+
+    /// `quantize_one` equals `clamp(round(x · scale))` with the library `round`, on exact ties
+    /// (k + ½ codes), far outside the range, at ±inf and NaN (→ 0).
+    #[test]
+    fn quantize_one_equals_library_rounding(
+        values in prop::collection::vec(-6f32..6.0, 1..120),
+        ties in prop::collection::vec(-40i32..40, 0..20),
+        alpha in 0.01f32..8.0,
+        bits in any_bits(),
+    ) {
+        let p = QuantParams::from_alpha(bits, alpha).unwrap();
+        let mut values = values;
+        values.extend(ties.iter().map(|&k| (k as f32 + 0.5) / p.scale));
+        values.extend([1e6, -1e6, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 0.0, -0.0]);
+        let (qmin, qmax) = (bits.qmin() as f32, bits.qmax() as f32);
+        for &x in &values {
+            let textbook = (x * p.scale).round().clamp(qmin, qmax) as i32;
+            prop_assert_eq!(p.quantize_one(x), textbook, "x = {}", x);
+        }
+    }
+}
+
+#[test]
+fn non_finite_values_are_found_wherever_they_are() {
+    for len in [1usize, 7, 8, 9, 33] {
+        for at in 0..len {
+            for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                let mut v = vec![0.25f32; len];
+                v[at] = bad;
+                match mmse_alpha(&v, BitWidth::B4) {
+                    Err(QuantError::NonFinite { index, .. }) => assert_eq!(index, at),
+                    other => panic!("len {len}, {bad} at {at}: {other:?}"),
+                }
+            }
+        }
+    }
+}

@@ -5,12 +5,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use mohaq_quant::{qmatmul, BitWidth, PackedMatrix, QuantParams};
+use mohaq_quant::{
+    max_magnitude, qmatmul, BitWidth, PackedMatrix, QuantParams, QuantizedActivations,
+};
 
 use super::bits::BitConfig;
-use super::calibration::{activation_params, quantize_activations};
+use super::calibration::activation_params;
 use super::error::QuantizedError;
-use super::fixed::{max_abs, quantize_elementwise, recurrence_fixed, round_to_own_grid};
+use super::fixed::{quantize_elementwise, recurrence_fixed, round_to_own_grid};
 use crate::model::layers::LayerKind;
 use crate::model::recurrence::RecurrenceDims;
 use crate::model::ModelParams;
@@ -128,12 +130,12 @@ impl QuantizedModel {
                     ActivationMode::Frozen(a) => QuantParams::from_alpha(b, a[pos])?,
                 };
                 alphas[pos] = if b == BitWidth::B16 {
-                    max_abs(x).max(f32::MIN_POSITIVE)
+                    max_magnitude(x).max(f32::MIN_POSITIVE)
                 } else {
                     params.alpha
                 };
                 let w = &weights[pos];
-                let xq = quantize_activations(x, frames, w.cols(), params)?;
+                let xq = QuantizedActivations::quantize(x, frames, w.cols(), params)?;
                 let mut y = qmatmul(&xq, w)?;
                 round_to_own_grid(&mut y);
                 Ok(y)

@@ -5,7 +5,7 @@
 //! states and candidates, so it never exceeds max|u⁰| and shares the output's format, chosen from
 //! the larger of the candidate and highway ranges; v and b use their own ranges.
 
-use mohaq_quant::FixedFormat;
+use mohaq_quant::{max_magnitude, FixedFormat};
 
 use crate::model::recurrence::RecurrenceDims;
 
@@ -42,25 +42,9 @@ pub fn scale_for(range: f32) -> f32 {
     FixedFormat::for_range(range.max(f32::MIN_POSITIVE)).scale()
 }
 
-/// Largest magnitude of a slice (NaNs are skipped). Eight independent running maxima, so that
-/// it vectorizes; the maximum does not depend on the order.
-pub fn max_abs(v: &[f32]) -> f32 {
-    let mut lanes = [0f32; 8];
-    let chunks = v.chunks_exact(8);
-    let tail = chunks.remainder();
-    for c in chunks {
-        for (m, x) in lanes.iter_mut().zip(c) {
-            let a = x.abs();
-            *m = if a > *m { a } else { *m };
-        }
-    }
-    let m = tail.iter().fold(0f32, |m, x| m.max(x.abs()));
-    lanes.iter().fold(m, |m, &l| m.max(l))
-}
-
 /// Elementwise parameters of one layer, already on their fixed-point grids: `[4, 2, H]`.
 pub fn quantize_elementwise(params: &[f32]) -> Vec<f32> {
-    let s = scale_for(max_abs(params));
+    let s = scale_for(max_magnitude(params));
     params.iter().map(|&p| fx(p, s)).collect()
 }
 
@@ -96,7 +80,7 @@ impl Grid {
 /// Rounds every value of `v` to the tightest 16-bit fixed-point grid holding them all (how a
 /// matrix product's output enters the fixed-point recurrence).
 pub fn round_to_own_grid(v: &mut [f32]) {
-    let grid = Grid::new(scale_for(max_abs(v)));
+    let grid = Grid::new(scale_for(max_magnitude(v)));
     v.iter_mut().for_each(|x| *x = grid.round(*x));
 }
 
@@ -116,8 +100,8 @@ pub fn recurrence_fixed(
 ) {
     let (t_max, hd, k) = (dims.time, dims.hidden, dims.blocks);
     let gate = Grid::new(scale_for(1.0));
-    let hw_range = highway.map_or(0.0, |(x, a)| max_abs(x) * a);
-    let state = Grid::new(scale_for(max_abs(u).max(hw_range)));
+    let hw_range = highway.map_or(0.0, |(x, a)| max_magnitude(x) * a);
+    let state = Grid::new(scale_for(max_magnitude(u).max(hw_range)));
     let mut c = vec![0f32; hd];
     let mut ef = vec![0f32; hd];
     let mut er = vec![0f32; hd];
