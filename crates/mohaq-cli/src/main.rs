@@ -1,6 +1,23 @@
 //! `mohaq`: a thin command-line layer over the mohaq crates. Every subcommand parses its arguments,
 //! calls one library function and prints the result; the logic lives in the crates.
 
+/// `println!` that returns an error instead of panicking when stdout is closed (e.g. `mohaq hw
+/// eval --json | head`); `main` ends quietly on a broken pipe.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?
+    }};
+}
+
+/// `print!` counterpart of [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout(), $($arg)*)?
+    }};
+}
+
 mod cmd;
 
 use clap::{Parser, Subcommand};
@@ -44,7 +61,7 @@ fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MOHAQ_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,mohaq_beacon=info")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -62,7 +79,19 @@ fn main() {
         Command::Infer(args) => cmd::infer::run(args),
     };
     if let Err(err) = result {
+        if is_broken_pipe(&err) {
+            // The reader stopped reading (`| head`): nothing left to say, as for any Unix tool.
+            std::process::exit(0);
+        }
         eprintln!("error: {err:#}");
         std::process::exit(1);
     }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -36,9 +36,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             })?;
             let records: Vec<BeaconRecord> = serde_json::from_str(&text)
                 .map_err(|e| anyhow::anyhow!("{}: malformed: {e}", path.display()))?;
-            println!("beacon 0: the base model (all 16 bits)");
+            outln!("beacon 0: the base model (all 16 bits)");
             for r in records {
-                println!(
+                outln!(
                     "beacon {}: {} key {} ({}; {:.1} s)",
                     r.index,
                     r.bits.display_genes(),
@@ -60,7 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 let path = store.dir().join(&m.weights_file);
                 let ok = sha256_file(&path).is_ok_and(|s| s == m.weights_sha256);
                 bad += usize::from(!ok);
-                println!(
+                outln!(
                     "{} {} epochs {} {}",
                     m.key,
                     m.bits.display_genes(),

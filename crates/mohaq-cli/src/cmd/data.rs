@@ -45,13 +45,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
 fn stats(data: PathBuf, include_kathleen: bool) -> anyhow::Result<()> {
     let stats = split_stats(&data, FbankOptions::default().geometry(), include_kathleen)?;
-    println!(
+    outln!(
         "{:<6} {:>10} {:>8} {:>7} {:>10} {:>8}",
-        "split", "utterances", "speakers", "hours", "frames", "phones"
+        "split",
+        "utterances",
+        "speakers",
+        "hours",
+        "frames",
+        "phones"
     );
     for s in &stats {
         let phones: usize = s.phone_counts.iter().sum();
-        println!(
+        outln!(
             "{:<6} {:>10} {:>8} {:>7.3} {:>10} {:>8}",
             s.split,
             s.utterances,
@@ -61,18 +66,18 @@ fn stats(data: PathBuf, include_kathleen: bool) -> anyhow::Result<()> {
             phones
         );
     }
-    println!();
-    print!("{:<6}", "phone");
+    outln!();
+    out!("{:<6}", "phone");
     for s in &stats {
-        print!(" {:>8}", s.split);
+        out!(" {:>8}", s.split);
     }
-    println!();
+    outln!();
     for (i, name) in PHONES39.iter().enumerate() {
-        print!("{name:<6}");
+        out!("{name:<6}");
         for s in &stats {
-            print!(" {:>8}", s.phone_counts[i]);
+            out!(" {:>8}", s.phone_counts[i]);
         }
-        println!();
+        outln!();
     }
     Ok(())
 }
@@ -80,10 +85,10 @@ fn stats(data: PathBuf, include_kathleen: bool) -> anyhow::Result<()> {
 fn check(data: PathBuf) -> anyhow::Result<()> {
     let report = check_corpus(&data, FbankOptions::default().sample_rate)?;
     for problem in &report.problems {
-        println!("{problem}");
+        outln!("{problem}");
     }
     if report.is_clean() {
-        println!(
+        outln!(
             "{}: {} utterances, no problems",
             data.display(),
             report.utterances

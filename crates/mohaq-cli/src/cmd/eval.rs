@@ -57,7 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let Some(bits_text) = args.bits else {
         let start = Instant::now();
         let (acc, per) = mohaq_sru::train::pipeline::evaluate_bundle(&bundle, &ds)?;
-        println!(
+        outln!(
             "float | PER {per:.2}% | frame acc {:.2}% | {} utterances | {:.3} s",
             100.0 * acc,
             ds.utterances.len(),
@@ -86,8 +86,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .zip(&bits.layers)
         .map(|(l, b)| format!("{}:{}/{}", l.name, b.weight, b.activation))
         .collect();
-    println!("bits {bits} ({})", per_layer.join(" "));
-    println!(
+    outln!("bits {bits} ({})", per_layer.join(" "));
+    outln!(
         "PER {:.2}% | frame acc {:.2}% | {} utterances, {} frames | {:.3} s",
         result.per,
         100.0 * result.frame_acc,

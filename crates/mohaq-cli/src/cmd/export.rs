@@ -30,7 +30,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &args.out,
         args.data.as_deref(),
     )?;
-    println!(
+    outln!(
         "solution {} ({}){}: {} bytes of packed weights in {}; companion {}",
         args.solution,
         summary.genes,

@@ -64,7 +64,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         load_utterance(entry, &Fbank::new(&opts.fbank)?, Some(&cache))?
     };
     write_utterance(&args.out, &utt)?;
-    println!(
+    outln!(
         "{}: {} frames x {} -> {}",
         utt.id,
         utt.num_frames(),

@@ -93,11 +93,11 @@ fn eval(args: EvalArgs) -> anyhow::Result<()> {
                 serde_json::json!({"frames": frames, "microseconds": us, "energy_uj": uj}),
             );
         }
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        print_table(&platform, &cost);
+        print_table(&platform, &cost)?;
         if let Some((frames, (us, uj))) = utterance {
-            println!("utterance of {frames} frames: {us:.1} µs, {uj:.3} µJ");
+            outln!("utterance of {frames} frames: {us:.1} µs, {uj:.3} µJ");
         }
     }
     Ok(())
@@ -133,14 +133,20 @@ fn parse_bits(tokens: &[String], workload: &Workload) -> anyhow::Result<Vec<(u32
     )
 }
 
-fn print_table(platform: &Platform, cost: &Cost) {
-    println!("platform: {}", platform.name());
+fn print_table(platform: &Platform, cost: &Cost) -> anyhow::Result<()> {
+    outln!("platform: {}", platform.name());
     let sim = cost.simulation.is_some();
-    print!(
+    out!(
         "{:<6} {:>6} {:>6} {:>10} {:>10} {:>9} {:>11}",
-        "layer", "w bits", "a bits", "weights", "MACs", "speedup", "energy µJ"
+        "layer",
+        "w bits",
+        "a bits",
+        "weights",
+        "MACs",
+        "speedup",
+        "energy µJ"
     );
-    println!(
+    outln!(
         "{}",
         if sim {
             format!(" {:>12}", "cycles/frame")
@@ -150,35 +156,48 @@ fn print_table(platform: &Platform, cost: &Cost) {
     );
     for l in &cost.layers {
         let energy = l.energy_uj.map_or("-".to_string(), |e| format!("{e:.4}"));
-        print!(
+        out!(
             "{:<6} {:>6} {:>6} {:>10} {:>10} {:>9.4} {:>11}",
-            l.name, l.weight_bits, l.activation_bits, l.weights, l.macs, l.speedup, energy
+            l.name,
+            l.weight_bits,
+            l.activation_bits,
+            l.weights,
+            l.macs,
+            l.speedup,
+            energy
         );
         match l.cycles_per_frame {
-            Some(c) => println!(" {c:>12.1}"),
-            None => println!(),
+            Some(c) => outln!(" {c:>12.1}"),
+            None => outln!(),
         }
     }
-    println!(
+    outln!(
         "speedup: {:.4} ({:?} mode; paper {:.4}, physical {:.4})",
-        cost.speedup, cost.speedup_mode, cost.speedup_paper, cost.speedup_physical
+        cost.speedup,
+        cost.speedup_mode,
+        cost.speedup_paper,
+        cost.speedup_physical
     );
     match cost.energy_uj_per_frame {
-        Some(e) => println!("energy: {e:.4} µJ/frame"),
-        None => println!("energy: not modelled"),
+        Some(e) => outln!("energy: {e:.4} µJ/frame"),
+        None => outln!("energy: not modelled"),
     }
-    println!(
+    outln!(
         "size: {:.4} MB (limit {} MB: {})",
         cost.size_mb,
         cost.memory_limit_mb,
         if cost.fits_memory { "fits" } else { "exceeds" }
     );
     if let Some(s) = &cost.simulation {
-        println!(
+        outln!(
             "simulation: batch {}, {} cycles/batch ({} at 16 bits), {:.3} µs/frame",
-            s.batch, s.cycles_per_batch, s.baseline_cycles_per_batch, s.microseconds_per_frame
+            s.batch,
+            s.cycles_per_batch,
+            s.baseline_cycles_per_batch,
+            s.microseconds_per_frame
         );
     }
+    Ok(())
 }
 
 fn bitfusion_fc(args: BitfusionFcArgs) -> anyhow::Result<()> {
@@ -195,17 +214,26 @@ fn bitfusion_fc(args: BitfusionFcArgs) -> anyhow::Result<()> {
     let report = BitFusionSim::new(config).simulate(layer)?;
     let row = ReferenceRow::new(&name, &report);
     if args.json {
-        println!("{}", serde_json::to_string(&row)?);
+        outln!("{}", serde_json::to_string(&row)?);
     } else {
-        println!(
+        outln!(
             "{name}: {}x{} batch {} a{} w{}",
-            row.ni, row.no, row.b, row.abits, row.wbits
+            row.ni,
+            row.no,
+            row.b,
+            row.abits,
+            row.wbits
         );
-        println!(
+        outln!(
             "cycles {} (stall {}), energy {:.6} nJ (core {:.6}, sram {:.6}, dram {:.6})",
-            row.cycles, row.stall, row.energy_nj, row.core_nj, row.sram_nj, row.dram_nj
+            row.cycles,
+            row.stall,
+            row.energy_nj,
+            row.core_nj,
+            row.sram_nj,
+            row.dram_nj
         );
-        println!(
+        outln!(
             "traffic bits: wbuf rd {} wr {}, ibuf rd {} wr {}, obuf rd {} wr {}, dram rd {} wr {}",
             row.wbuf_rd,
             row.wbuf_wr,
@@ -216,9 +244,12 @@ fn bitfusion_fc(args: BitfusionFcArgs) -> anyhow::Result<()> {
             row.dram_rd,
             row.dram_wr
         );
-        println!(
+        outln!(
             "schedule: {} tiles b {} ic {} oc {}",
-            row.order, row.tile_b, row.tile_ic, row.tile_oc
+            row.order,
+            row.tile_b,
+            row.tile_ic,
+            row.tile_oc
         );
     }
     Ok(())

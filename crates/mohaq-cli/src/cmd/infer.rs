@@ -48,6 +48,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "per-utterance"
         }
     );
-    println!("{}", result.phones.join(" "));
+    outln!("{}", result.phones.join(" "));
     Ok(())
 }

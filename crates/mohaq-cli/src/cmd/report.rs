@@ -18,10 +18,10 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let front = FrontFile::load(&args.run_dir)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&front)?);
+        outln!("{}", serde_json::to_string_pretty(&front)?);
         return Ok(());
     }
-    println!(
+    outln!(
         "{} ({:?}) on {}{}: {} evaluations, {} generations{}",
         front.experiment,
         front.kind,
@@ -38,7 +38,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             " (stopped early)"
         }
     );
-    println!(
+    outln!(
         "limits: error ≤ {:.2} ({}){}",
         front.limits.max_error.value,
         front.limits.max_error.origin,
@@ -51,13 +51,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 l.value, l.origin
             ))
     );
-    println!(
+    outln!(
         "{:>3}  {:<44} {:>8} {:>8} {:>8} {:>8} {:>9} {:>6}",
-        "#", "genes", "error", "test", "MB", "speedup", "energy", "beacon"
+        "#",
+        "genes",
+        "error",
+        "test",
+        "MB",
+        "speedup",
+        "energy",
+        "beacon"
     );
     for s in &front.solutions {
         let f = |v: Option<f64>, d: usize| v.map_or("-".into(), |x| format!("{x:.d$}"));
-        println!(
+        outln!(
             "{:>3}  {:<44} {:>8.2} {:>8} {:>8.3} {:>8} {:>9} {:>6}",
             s.index,
             s.genes_display,
@@ -96,6 +103,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             hollow: false,
         }],
     )?;
-    println!("plot: {}", svg.display());
+    outln!("plot: {}", svg.display());
     Ok(())
 }

@@ -80,7 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &mut bar,
     )?;
     bar.0.finish();
-    println!(
+    outln!(
         "{} solutions on the front ({} evaluations, {} generations{}); objectives {}",
         front.solutions.len(),
         front.n_evaluations,
@@ -91,7 +91,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         front.objective_names.join(", ")
     );
     for s in &front.solutions {
-        println!(
+        outln!(
             "#{:<3} {}  error {:.2} %  test {}  size {:.3} MB{}",
             s.index,
             s.genes_display,
@@ -104,7 +104,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .map_or(String::new(), |x| format!("  speedup {x:.2}x"))
         );
     }
-    println!(
+    outln!(
         "wrote {}",
         out.join(mohaq_beacon::run::FRONT_FILE).display()
     );

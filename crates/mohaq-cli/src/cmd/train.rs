@@ -1,5 +1,6 @@
 //! `mohaq train`: train an SRU model from a config file, with a progress bar per epoch.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -77,7 +78,9 @@ impl TrainObserver for BarObserver {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
-        println!(
+        // An observer cannot fail: a closed stdout must not stop the training.
+        let _ = writeln!(
+            std::io::stdout(),
             "epoch {:>2}: lr {:.2e} chunk {:>4} | train loss {:.3} acc {:.1}% | dev loss {:.3} acc {:.1}% PER {} | {:.0} frames/s, {:.0} s",
             s.epoch + 1,
             s.learning_rate,
@@ -93,7 +96,11 @@ impl TrainObserver for BarObserver {
     }
 
     fn resumed(&mut self, epochs_done: usize, path: &std::path::Path) {
-        println!("resuming after epoch {epochs_done} from {}", path.display());
+        let _ = writeln!(
+            std::io::stdout(),
+            "resuming after epoch {epochs_done} from {}",
+            path.display()
+        );
     }
 }
 
@@ -110,7 +117,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let tc = mohaq_sru::train::TrainConfig::load(&args.config)?;
         let k = include_kathleen.unwrap_or(tc.include_kathleen);
         mohaq_sru::train::pipeline::write_dumps(&data_dir, &dir, k, args.cache_dir)?;
-        println!("dumps written to {}", dir.display());
+        outln!("dumps written to {}", dir.display());
         return Ok(());
     }
     let opts = PipelineOptions {
@@ -127,7 +134,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         quiet: args.quiet,
     };
     let report = mohaq_sru::train::train_from_config(&opts, None, None, &mut obs)?;
-    println!(
+    outln!(
         "done: best epoch {} | dev acc {:.2}% PER {:.2}% | test acc {:.2}% PER {:.2}% | model {}",
         report.best_epoch + 1,
         100.0 * report.dev_frame_acc,
