@@ -130,6 +130,8 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
                 .map(|g| {
                     if is_weight_gene(g) {
                         choice(&weight_widths)
+                    } else if g == FC_ACTIVATION_GENE {
+                        choice(&fc_activation_widths(&activation_widths))
                     } else {
                         choice(&activation_widths)
                     }
@@ -338,6 +340,22 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
 
 fn is_weight_gene(g: usize) -> bool {
     matches!(g, 0..=3 | 8..=10 | 14)
+}
+
+/// The FC activation gene, last of the paper's 16.
+const FC_ACTIVATION_GENE: usize = 15;
+
+/// Widths of the FC activation gene: the FC input is never quantized to 2 bits (METHOD §5.1
+/// maps 2 → 4), so its gene leaves 2 out. Otherwise two gene values decode to one configuration
+/// and the population carries duplicates that use up its places (a full run had 8 such pairs
+/// in a population of 40).
+fn fc_activation_widths(widths: &[u32]) -> Vec<u32> {
+    let usable: Vec<u32> = widths.iter().copied().filter(|&b| b != 2).collect();
+    if usable.is_empty() {
+        widths.to_vec()
+    } else {
+        usable
+    }
 }
 
 /// The widths of the genes on `platform`: those requested (each must run there) or all the

@@ -70,12 +70,13 @@ fn front_table(title: &str, r: &SearchResult) -> String {
     let _ = writeln!(s, "### {title}\n");
     let _ = writeln!(
         s,
-        "Experiment `{}` on model `{}`{}; {} evaluations in {} generations. Limits: error ≤ {:.2} % ({}){}.\n",
+        "Experiment `{}` on model `{}`{}; {} evaluations in {} generations ({} wall time in this run). Limits: error ≤ {:.2} % ({}){}.\n",
         f.experiment,
         f.model,
         f.platform.as_ref().map_or(String::new(), |p| format!(", platform `{p}`")),
         f.n_evaluations,
         f.generations,
+        duration(r.seconds),
         f.limits.max_error.value,
         f.limits.max_error.origin,
         f.limits
@@ -234,8 +235,9 @@ pub fn model_sections(r: &ModelResults, plots: &[String]) -> String {
     if let Some(x) = &r.silago_exhaustive {
         let _ = writeln!(
             s,
-            "\nExhaustive: {} candidates evaluated; true front {} points; the search recovered {} of them; IGD {}.\n",
+            "\nExhaustive: {} candidates evaluated ({} wall time in this run); true front {} points; the search recovered {} of them; IGD {}.\n",
             x.candidates,
+            duration(x.seconds),
             x.true_front.len(),
             x.recovered,
             opt(x.igd, 4)
@@ -301,12 +303,29 @@ pub fn write_report(
 }
 
 /// Escapes the `|` that separates gene groups so a gene string stays in one Markdown table cell.
+/// `1 h 02 min`, `3 min 07 s`, `12 s`.
+fn duration(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match (s / 3600, s % 3600 / 60, s % 60) {
+        (0, 0, sec) => format!("{sec} s"),
+        (0, min, sec) => format!("{min} min {sec:02} s"),
+        (h, min, _) => format!("{h} h {min:02} min"),
+    }
+}
+
 fn table_cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
 #[cfg(test)]
 mod table_cell_tests {
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(super::duration(12.4), "12 s");
+        assert_eq!(super::duration(187.0), "3 min 07 s");
+        assert_eq!(super::duration(3720.0), "1 h 02 min");
+    }
+
     #[test]
     fn gene_groups_do_not_split_table_cells() {
         assert_eq!(super::table_cell("16,2 | 4,4"), "16,2 \\| 4,4");

@@ -125,6 +125,8 @@ pub struct PtqRow {
 pub struct SearchResult {
     pub front: FrontFile,
     pub run_dir: PathBuf,
+    /// Wall time of this invocation's search (a resumed run counts only what it redid), seconds.
+    pub seconds: f64,
 }
 
 /// Candidates between two saves of the exhaustive archive (a multiple of its chunk of 64).
@@ -133,6 +135,8 @@ const EXHAUSTIVE_SAVE_EVERY: usize = 512;
 /// E2's exhaustive check.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExhaustiveCheck {
+    /// Wall time of this invocation's enumeration, seconds (cached candidates cost nothing).
+    pub seconds: f64,
     pub candidates: usize,
     pub true_front: Vec<Vec<f64>>,
     pub search_front: Vec<Vec<f64>>,
@@ -220,6 +224,8 @@ pub fn reproduce_search<M: ErrorModel>(
         skip_test: false,
         store_dir: None,
     };
+    tracing::info!(experiment = %experiment.name, run_dir = %run_dir.display(), "search");
+    let start = std::time::Instant::now();
     let front = run_search(
         &experiment,
         model,
@@ -229,7 +235,13 @@ pub fn reproduce_search<M: ErrorModel>(
         &options,
         observer,
     )?;
-    Ok(SearchResult { front, run_dir })
+    let seconds = start.elapsed().as_secs_f64();
+    tracing::info!(experiment = %experiment.name, seconds = seconds.round(), "search done");
+    Ok(SearchResult {
+        front,
+        run_dir,
+        seconds,
+    })
 }
 
 /// The exhaustive true front of the SiLago experiment and how much of it the search found.
@@ -267,6 +279,8 @@ pub fn silago_exhaustive<M: ErrorModel>(
         }
     }
     // Save the archive every few chunks too: a killed run then loses at most that much work.
+    tracing::info!(experiment = %experiment.name, cached = archive.len(), "exhaustive front");
+    let start = std::time::Instant::now();
     let mut save_error = None;
     let result = exhaustive_front(&problem, &mut archive, 10_000, 64, |done, total, so_far| {
         progress(done, total);
@@ -289,6 +303,7 @@ pub fn silago_exhaustive<M: ErrorModel>(
         .map(|s| problem.evaluation_of(&s.score).objectives)
         .collect();
     Ok(ExhaustiveCheck {
+        seconds: start.elapsed().as_secs_f64(),
         candidates: archive.len(),
         recovered: recovered_count(&true_front, &search_front),
         igd: igd(&search_front, &true_front).ok(),
@@ -320,6 +335,7 @@ pub fn reproduce_models<'m, M: ErrorModel + Retrainer<<M as ErrorModel>::Weights
     exhaustive_progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ModelResults, RunError> {
     let model = model_for("compression");
+    tracing::info!("E0: PTQ table");
     let ptq = ptq_table(model)?;
     save_json(&config.out_dir.join("e0_ptq.json"), &ptq)?;
     let compression = reproduce_search(config, "compression", model, None, observer)?;

@@ -172,6 +172,7 @@ impl BeaconStore {
                     source,
                 })?;
         let retrain_seconds = start.elapsed().as_secs_f64();
+        tracing::info!(key, seconds = retrain_seconds.round(), "beacon retrained");
         let weights_path = self.weights_path(&key);
         let tmp = temp_sibling(&weights_path);
         retrainer

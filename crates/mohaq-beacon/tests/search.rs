@@ -216,6 +216,39 @@ fn hardware_experiment_takes_the_platform_memory_limit_and_relative_error() {
     assert!((e.objectives[1] + 15.750).abs() < 1e-3, "{:?}", e);
 }
 
+/// No two gene values decode to the same widths: the FC activation gene leaves out the 2 bits
+/// the FC rule would turn into 4, so every gene vector is a distinct configuration.
+#[test]
+fn every_gene_value_is_a_distinct_configuration() {
+    let exp = experiment(COMPRESSION);
+    let model = SyntheticModel::new();
+    let limits = mohaq_beacon::limits::ResolvedLimits::resolve(&exp, 18.0, 21.2, None);
+    let problem = MohaqProblem::new(&exp, &model, None, limits).unwrap();
+    let space = problem.space();
+    for (gene, variable) in space.variables().iter().enumerate() {
+        let mohaq_evo::Variable::Choice { values } = variable else {
+            panic!("gene {gene} is not a choice");
+        };
+        let mut seen = std::collections::HashSet::new();
+        for (index, value) in values.iter().enumerate() {
+            let mut genes = problem.genes_of(&LayerBits::uniform(8)).unwrap();
+            genes[gene] = index as f64;
+            let bits = problem.bits_of(&genes).unwrap();
+            assert!(
+                seen.insert(bits),
+                "gene {gene}: value {value} repeats a configuration"
+            );
+        }
+    }
+    // The FC input still reaches 4 bits, and 2-bit FC weights stay possible.
+    let mut m2 = LayerBits::uniform(16);
+    m2.weight[7] = 4;
+    m2.activation[7] = 4;
+    assert!(problem.genes_of(&m2).is_some());
+    m2.weight[7] = 2;
+    assert!(problem.genes_of(&m2).is_some());
+}
+
 #[test]
 fn platform_that_cannot_run_the_widths_is_a_clear_error() {
     let text = COMPRESSION
