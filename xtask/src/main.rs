@@ -56,15 +56,7 @@ fn workspace_root() -> PathBuf {
 }
 
 fn main() -> anyhow::Result<()> {
-    // Which experiment is running and what beacon retraining is doing, on stderr; `MOHAQ_LOG`
-    // overrides (e.g. `MOHAQ_LOG=debug`).
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MOHAQ_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,mohaq_beacon=info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    mohaq_beacon::logging::init_stderr();
     match Cli::parse().command {
         Command::Reproduce {
             quick,

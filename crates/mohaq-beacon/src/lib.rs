@@ -13,6 +13,7 @@ pub mod fsio;
 pub mod genes;
 pub mod infer;
 pub mod limits;
+pub mod logging;
 pub mod model;
 pub mod problem;
 pub mod run;

@@ -58,13 +58,7 @@ enum Command {
 }
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MOHAQ_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,mohaq_beacon=info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    mohaq_beacon::logging::init_stderr();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(args) => cmd::data::run(args),

@@ -13,6 +13,20 @@ fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// `mohaq hw eval` of the paper workload on SiLago at `bits`.
+fn silago_eval(bits: &str) -> Command {
+    let mut command = mohaq();
+    command.args([
+        "hw",
+        "eval",
+        "--platform",
+        "platforms/silago.toml",
+        "--bits",
+        bits,
+    ]);
+    command
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -43,16 +57,8 @@ fn every_subcommand_has_help() {
 fn a_closed_stdout_ends_the_command_quietly() {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let output = mohaq()
-        .args([
-            "hw",
-            "eval",
-            "--platform",
-            "platforms/silago.toml",
-            "--bits",
-            "8,8,8,8,8,8,8,8",
-            "--json",
-        ])
+    let output = silago_eval("8,8,8,8,8,8,8,8")
+        .arg("--json")
         .stdout(Stdio::from(writer))
         .stderr(Stdio::piped())
         .output()
@@ -87,17 +93,7 @@ fn a_broken_experiment_file_is_named_in_the_error() {
 
 #[test]
 fn an_impossible_bit_width_is_refused_with_a_message() {
-    let output = mohaq()
-        .args([
-            "hw",
-            "eval",
-            "--platform",
-            "platforms/silago.toml",
-            "--bits",
-            "8,8,3,8,8,8,8,8",
-        ])
-        .output()
-        .unwrap();
+    let output = silago_eval("8,8,3,8,8,8,8,8").output().unwrap();
     assert_no_panic(&output);
     assert_eq!(output.status.code(), Some(1));
     assert!(

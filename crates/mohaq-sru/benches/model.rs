@@ -12,28 +12,16 @@ use mohaq_sru::train::adam::Adam;
 use mohaq_sru::train::batching::{Batch, Chunk, SequenceRef};
 use mohaq_sru::train::trainer::train_step;
 
+#[path = "support/synthetic.rs"]
+mod synthetic;
+
+use synthetic::utterance;
+
 fn config(name: &str, classes: usize) -> ModelConfig {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/");
     let mut c = ModelConfig::load(std::path::Path::new(&format!("{path}{name}.toml"))).unwrap();
     c.classes = classes;
     c
-}
-
-fn utterance(i: usize, frames: usize, classes: usize) -> Utterance {
-    let feats = (0..frames * 23)
-        .map(|k| (((k * 31 + i * 7) % 97) as f32 / 48.0) - 1.0)
-        .collect();
-    let targets = (0..frames)
-        .map(|t| ((t / 7 + i) % classes) as u32)
-        .collect();
-    Utterance {
-        id: format!("u{i}"),
-        speaker: "s".into(),
-        dim: 23,
-        feats,
-        targets,
-        phones: (0..frames / 10).map(|t| (t % 39) as u8).collect(),
-    }
 }
 
 fn bench_train(c: &mut Criterion) {

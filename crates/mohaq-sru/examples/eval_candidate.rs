@@ -7,26 +7,14 @@ use std::time::Instant;
 
 use mohaq_quant::BitWidth;
 use mohaq_sru::decode::{Decoder, DecoderParams, PhoneBigram, StatePriors};
-use mohaq_sru::features::{Dataset, Utterance};
+use mohaq_sru::features::Dataset;
 use mohaq_sru::model::{ModelConfig, ModelParams};
 use mohaq_sru::quantized::{ActivationMode, BitConfig, QuantizedEvaluator};
 
-fn utterance(i: usize, frames: usize, classes: usize) -> Utterance {
-    let feats = (0..frames * 23)
-        .map(|k| (((k * 31 + i * 7) % 97) as f32 / 48.0) - 1.0)
-        .collect();
-    let targets = (0..frames)
-        .map(|t| ((t / 7 + i) % classes) as u32)
-        .collect();
-    Utterance {
-        id: format!("u{i}"),
-        speaker: "s".into(),
-        dim: 23,
-        feats,
-        targets,
-        phones: (0..frames / 10).map(|t| (t % 39) as u8).collect(),
-    }
-}
+#[path = "../benches/support/synthetic.rs"]
+mod synthetic;
+
+use synthetic::utterance;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
