@@ -273,11 +273,14 @@ pub fn write_report(
     if quick {
         let _ = writeln!(
             s,
-            "Quick settings: NSGA-II population ≤ 16, ≤ 6 offspring, ≤ 6 generations; optimisation \
+            "Quick settings: NSGA-II population ≤ {}, ≤ {} offspring, ≤ {} generations; optimisation \
              subset = first {} dev utterances, test = first {} test utterances; E2 searches widths \
              {:?} only ({} candidates, so its exhaustive front is {} evaluations, not 6,561) on the \
              first {} dev utterances; beacons: ≤ 2, 1 QAT epoch, retrained on the TIMIT sample \
              only (no Kathleen).\n",
+            crate::reproduce::QUICK_POP_SIZE,
+            crate::reproduce::QUICK_OFFSPRINGS,
+            crate::reproduce::QUICK_GENERATIONS,
             crate::reproduce::QUICK_DEV_UTTERANCES,
             crate::reproduce::QUICK_TEST_UTTERANCES,
             crate::reproduce::QUICK_SILAGO_WIDTHS,

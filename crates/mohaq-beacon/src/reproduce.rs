@@ -58,11 +58,21 @@ pub const QUICK_SILAGO_DEV_UTTERANCES: usize = 4;
 /// exhaustive true front fits the quick budget on 2 cores (same code path, smaller space).
 pub const QUICK_SILAGO_WIDTHS: [u32; 2] = [4, 8];
 
+/// NSGA-II population of `--quick` searches (at most).
+pub const QUICK_POP_SIZE: usize = 20;
+
+/// Offspring per generation of `--quick` searches (at most).
+pub const QUICK_OFFSPRINGS: usize = 10;
+
+/// Generations of `--quick` searches (at most). Enough for the beacon-based search to reach
+/// promising candidates and retrain a beacon, so `--quick` exercises retraining too.
+pub const QUICK_GENERATIONS: usize = 20;
+
 /// Shrinks an experiment's budget for `--quick`: the same code paths, fewer evaluations.
 pub fn quick_budget(mut e: Experiment) -> Experiment {
-    e.search.pop_size = e.search.pop_size.min(16);
-    e.search.n_offsprings = e.search.n_offsprings.min(6);
-    e.search.n_gen = e.search.n_gen.min(6);
+    e.search.pop_size = e.search.pop_size.min(QUICK_POP_SIZE);
+    e.search.n_offsprings = e.search.n_offsprings.min(QUICK_OFFSPRINGS);
+    e.search.n_gen = e.search.n_gen.min(QUICK_GENERATIONS);
     if let Some(b) = e.beacons.as_mut() {
         b.epochs = b.epochs.min(1);
         b.max_beacons = b.max_beacons.min(2);
