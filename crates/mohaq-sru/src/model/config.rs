@@ -33,6 +33,15 @@ pub struct ModelConfig {
     pub highway_bias: f32,
 }
 
+/// The text of a model config file; a read failure names the file. The `[model]` and `[train]`
+/// tables of one file are parsed separately, each from this text.
+pub(crate) fn read_config_text(path: &Path) -> Result<String, ModelError> {
+    std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 fn default_dropout() -> f32 {
     0.1
 }
@@ -49,11 +58,7 @@ struct ConfigFile {
 impl ModelConfig {
     /// Reads the `[model]` table of a TOML file and validates it.
     pub fn load(path: &Path) -> Result<Self, ModelError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::from_toml_str(&text, path)
+        Self::from_toml_str(&read_config_text(path)?, path)
     }
 
     /// Parses a config from TOML text; `path` is only used in error messages.

@@ -65,11 +65,7 @@ struct FileWithTrain {
 impl TrainConfig {
     /// Reads the `[train]` table (all keys optional) of a config file.
     pub fn load(path: &Path) -> Result<Self, ModelError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::from_toml_str(&text, path)
+        Self::from_toml_str(&crate::model::config::read_config_text(path)?, path)
     }
 
     pub fn from_toml_str(text: &str, path: &Path) -> Result<Self, ModelError> {
