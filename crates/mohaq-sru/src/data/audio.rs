@@ -96,18 +96,12 @@ fn decode_wav(path: &Path, bytes: &[u8]) -> Result<Audio, DataError> {
     };
     let mut reader = hound::WavReader::new(Cursor::new(bytes)).map_err(format_err)?;
     let spec = reader.spec();
-    if spec.channels != 1 {
-        return Err(DataError::Channels {
-            path: path.to_path_buf(),
-            found: u32::from(spec.channels),
-        });
-    }
-    if spec.sample_format != hound::SampleFormat::Int || spec.bits_per_sample != 16 {
-        return Err(DataError::SampleWidth {
-            path: path.to_path_buf(),
-            found: u32::from(spec.bits_per_sample),
-        });
-    }
+    check_mono_16_bit(
+        path,
+        u32::from(spec.channels),
+        u32::from(spec.bits_per_sample),
+        spec.sample_format == hound::SampleFormat::Int,
+    )?;
     let expected = u64::from(reader.len());
     // hound trusts the data-chunk length of the header; a short file shows up as a read error.
     let available = ((bytes.len().saturating_sub(44)) / 2) as u64;
@@ -115,22 +109,12 @@ fn decode_wav(path: &Path, bytes: &[u8]) -> Result<Audio, DataError> {
     for sample in reader.samples::<i16>() {
         match sample {
             Ok(s) => samples.push(s),
-            Err(hound::Error::IoError(_)) => {
-                return Err(DataError::Truncated {
-                    path: path.to_path_buf(),
-                    expected,
-                    found: samples.len() as u64,
-                })
-            }
+            Err(hound::Error::IoError(_)) => return Err(truncated(path, expected, &samples)),
             Err(e) => return Err(format_err(e)),
         }
     }
     if (samples.len() as u64) < expected {
-        return Err(DataError::Truncated {
-            path: path.to_path_buf(),
-            expected,
-            found: samples.len() as u64,
-        });
+        return Err(truncated(path, expected, &samples));
     }
     Ok(Audio {
         sample_rate: spec.sample_rate,
@@ -145,18 +129,8 @@ fn decode_flac(path: &Path, bytes: &[u8]) -> Result<Audio, DataError> {
     };
     let mut reader = claxon::FlacReader::new(Cursor::new(bytes)).map_err(format_err)?;
     let info = reader.streaminfo();
-    if info.channels != 1 {
-        return Err(DataError::Channels {
-            path: path.to_path_buf(),
-            found: info.channels,
-        });
-    }
-    if info.bits_per_sample != 16 {
-        return Err(DataError::SampleWidth {
-            path: path.to_path_buf(),
-            found: info.bits_per_sample,
-        });
-    }
+    // FLAC samples are always integers.
+    check_mono_16_bit(path, info.channels, info.bits_per_sample, true)?;
     let expected = info.samples;
     let mut samples =
         Vec::with_capacity(expected.unwrap_or(0).min(bytes.len() as u64 * 4) as usize);
@@ -165,28 +139,51 @@ fn decode_flac(path: &Path, bytes: &[u8]) -> Result<Audio, DataError> {
             // 16-bit streams decode to values inside the i16 range.
             Ok(s) => samples.push(s.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16),
             Err(claxon::Error::IoError(_)) => {
-                return Err(DataError::Truncated {
-                    path: path.to_path_buf(),
-                    expected: expected.unwrap_or(0),
-                    found: samples.len() as u64,
-                })
+                return Err(truncated(path, expected.unwrap_or(0), &samples))
             }
             Err(e) => return Err(format_err(e)),
         }
     }
     if let Some(expected) = expected {
         if (samples.len() as u64) < expected {
-            return Err(DataError::Truncated {
-                path: path.to_path_buf(),
-                expected,
-                found: samples.len() as u64,
-            });
+            return Err(truncated(path, expected, &samples));
         }
     }
     Ok(Audio {
         sample_rate: info.sample_rate,
         samples,
     })
+}
+
+/// The corpora are mono 16-bit integer PCM; anything else is refused naming the file.
+fn check_mono_16_bit(
+    path: &Path,
+    channels: u32,
+    bits: u32,
+    integer: bool,
+) -> Result<(), DataError> {
+    if channels != 1 {
+        return Err(DataError::Channels {
+            path: path.to_path_buf(),
+            found: channels,
+        });
+    }
+    if !integer || bits != 16 {
+        return Err(DataError::SampleWidth {
+            path: path.to_path_buf(),
+            found: bits,
+        });
+    }
+    Ok(())
+}
+
+/// The file ended after `samples.len()` of its `expected` samples.
+fn truncated<T>(path: &Path, expected: u64, samples: &[T]) -> DataError {
+    DataError::Truncated {
+        path: path.to_path_buf(),
+        expected,
+        found: samples.len() as u64,
+    }
 }
 
 /// Encodes mono 16-bit samples as a RIFF WAV file in memory (tests and fixtures).
