@@ -191,6 +191,10 @@ pub struct Experiment {
     pub constraints: ConstraintSection,
     #[serde(default)]
     pub beacons: Option<BeaconSection>,
+    /// Where independent work runs (`[executor]`, see `mohaq_exec::config`); local by default.
+    /// Results do not depend on it, so a run may be resumed under another executor.
+    #[serde(default)]
+    pub executor: Option<mohaq_exec::ExecutorConfig>,
 }
 
 fn default_seed() -> u64 {
@@ -226,6 +230,9 @@ impl Experiment {
         };
         if self.name.trim().is_empty() {
             return Err(invalid("name", "must not be empty".into()));
+        }
+        if let Some(mohaq_exec::ExecutorConfig::Slurm(slurm)) = &self.executor {
+            slurm.validate().map_err(|m| invalid("executor", m))?;
         }
         if self.search.pop_size < 2 {
             return Err(invalid("search.pop_size", "must be at least 2".into()));

@@ -6,6 +6,7 @@
 //! evaluator through an adapter.
 
 pub mod beacons;
+pub mod dispatch;
 pub mod error;
 pub mod experiment;
 pub mod export;
@@ -21,6 +22,7 @@ pub mod sru_model;
 pub mod sru_reproduce;
 pub mod store;
 pub mod synthetic;
+pub mod worker;
 
 pub use error::{
     BeaconStoreError, ExperimentError, GeneError, ModelFailure, ProblemError, RunError,

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::beacons::BeaconSearch;
+use crate::dispatch::{sharded_ptq_scores, Dispatch, PtqContext};
 use crate::error::{GeneError, ProblemError};
 use crate::experiment::{Experiment, ExperimentKind};
 use crate::genes::{LayerBits, ALLOWED_BITS, NUM_LAYERS};
@@ -73,6 +74,8 @@ pub struct MohaqProblem<'a, M: ErrorModel> {
     platform: Option<&'a Platform>,
     limits: ResolvedLimits,
     beacons: Option<BeaconSearch<'a, M::Weights>>,
+    /// Where large batches are scored, with the context their shards carry.
+    remote: Option<(Dispatch, serde_json::Value)>,
 }
 
 impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
@@ -147,7 +150,31 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
             platform,
             limits,
             beacons: None,
+            remote: None,
         })
+    }
+
+    /// Scores batches of at least one shard through `dispatch` (see [`crate::dispatch`]);
+    /// `experiment` is the one the problem was built from.
+    pub fn with_dispatch(
+        mut self,
+        dispatch: Dispatch,
+        experiment: &Experiment,
+    ) -> Result<Self, ProblemError> {
+        let mut experiment = experiment.clone();
+        // How the work is executed is no part of the work: the same batch under other executor
+        // settings is the same batch.
+        experiment.executor = None;
+        let context = PtqContext {
+            experiment,
+            limits: self.limits.clone(),
+            platform_name: self.platform.map(|p| p.name().to_string()),
+            model: dispatch.model.clone(),
+        };
+        let context = serde_json::to_value(&context)
+            .map_err(|e| ProblemError::Setup(format!("cannot serialise the shard context: {e}")))?;
+        self.remote = Some((dispatch, context));
+        Ok(self)
     }
 
     /// Scores promising candidates with retrained beacons (METHOD §6).
@@ -429,8 +456,24 @@ impl<M: ErrorModel> Problem for MohaqProblem<'_, M> {
     }
 
     fn evaluate_batch(&self, batch: &[Genes]) -> Vec<Result<Evaluation, ProblemError>> {
-        let scores: Vec<Result<CandidateScore, ProblemError>> =
-            batch.par_iter().map(|g| self.ptq_score(g)).collect();
+        let remote = self
+            .remote
+            .as_ref()
+            .and_then(|(d, context)| sharded_ptq_scores(self, d, context, batch));
+        let scores: Vec<Result<CandidateScore, ProblemError>> = match remote {
+            Some(Ok(scores)) => scores.into_iter().map(Ok).collect(),
+            Some(Err(message)) => {
+                let message = format!(
+                    "evaluating a batch of {} through the executor: {message}",
+                    batch.len()
+                );
+                batch
+                    .iter()
+                    .map(|_| Err(ProblemError::Setup(message.clone())))
+                    .collect()
+            }
+            None => batch.par_iter().map(|g| self.ptq_score(g)).collect(),
+        };
         let scores = match &self.beacons {
             Some(b) => b.rescore(self, batch, scores),
             None => scores,

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::beacons::{BeaconRecord, BeaconSearch, BeaconSettings};
+use crate::dispatch::Dispatch;
 use crate::error::RunError;
 use crate::experiment::{BeaconMode, Experiment, ExperimentKind};
 use crate::fsio::{write_atomic, write_json_atomic};
@@ -81,6 +82,8 @@ pub struct RunOptions {
     pub skip_test: bool,
     /// Beacon store; default: the experiment's `beacons.store_dir`, else `<run dir>/../beacon-store`.
     pub store_dir: Option<PathBuf>,
+    /// Where large evaluation batches and beacon retraining run; in this process if `None`.
+    pub dispatch: Option<Dispatch>,
 }
 
 /// Where a run keeps its beacons.
@@ -128,6 +131,8 @@ fn claim_run_dir(experiment: &Experiment, run_dir: &Path) -> Result<(), RunError
         let mut b = experiment.clone();
         a.search.n_gen = 0;
         b.search.n_gen = 0;
+        a.executor = None;
+        b.executor = None;
         if a != b {
             return Err(RunError::RunDir {
                 path: run_dir.to_path_buf(),
@@ -191,6 +196,9 @@ pub fn run_search<M: ErrorModel>(
         source,
     })?;
     let mut problem = MohaqProblem::new(experiment, model, platform, limits.clone())?;
+    if let Some(dispatch) = &options.dispatch {
+        problem = problem.with_dispatch(dispatch.clone(), experiment)?;
+    }
     if experiment.uses_beacons() {
         let Some(retrainer) = retrainer else {
             return Err(RunError::Invalid(format!(
@@ -217,7 +225,10 @@ pub fn run_search<M: ErrorModel>(
             retrain_fc_activation_16: section.retrain_fc_activation_16,
         };
         let store = BeaconStore::new(store_dir_for(experiment, run_dir, options));
-        let search = BeaconSearch::open(settings, store, retrainer, Some(run_dir))?;
+        let mut search = BeaconSearch::open(settings, store, retrainer, Some(run_dir))?;
+        if let Some(dispatch) = &options.dispatch {
+            search = search.with_dispatch(dispatch.clone());
+        }
         if section.mode == BeaconMode::Fixed {
             let fixed = fixed_beacon_bits(experiment)?;
             for bits in &fixed {

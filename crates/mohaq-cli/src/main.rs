@@ -55,6 +55,8 @@ enum Command {
     Export(cmd::export::Args),
     /// Recognise the phones of one audio file with an exported (or float) model.
     Infer(cmd::infer::Args),
+    /// Run one task of a batch the Slurm executor submitted (called by Slurm, not by hand).
+    Worker(cmd::worker::Args),
 }
 
 fn main() {
@@ -71,6 +73,7 @@ fn main() {
         Command::Report(args) => cmd::report::run(args),
         Command::Export(args) => cmd::export::run(args),
         Command::Infer(args) => cmd::infer::run(args),
+        Command::Worker(args) => cmd::worker::run(args),
     };
     if let Err(err) = result {
         if is_broken_pipe(&err) {

@@ -10,3 +10,4 @@ pub mod infer;
 pub mod report;
 pub mod search;
 pub mod train;
+pub mod worker;
