@@ -6,12 +6,12 @@
 use std::path::{Path, PathBuf};
 
 use mohaq_exec::worker::{run_task, TaskOutcome};
-use mohaq_exec::{ExecError, JobHandler};
+use mohaq_exec::{ExecError, ExecutorConfig, JobHandler, SlurmExecutor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::dispatch::{
-    PtqContext, RetrainContext, WorkerPtq, WorkerRetrain, BEACON_RETRAIN, PTQ_SHARD,
+    Dispatch, PtqContext, RetrainContext, WorkerPtq, WorkerRetrain, BEACON_RETRAIN, PTQ_SHARD,
 };
 use crate::experiment::Experiment;
 use crate::sru_model::SruModel;
@@ -84,4 +84,37 @@ pub fn handler_for(label: &str, context: &Value) -> Result<Box<dyn JobHandler>, 
 /// Runs task `index` of the batch in `batch_dir`.
 pub fn serve(batch_dir: &Path, index: usize) -> Result<TaskOutcome, ExecError> {
     run_task(batch_dir, index, &handler_for)
+}
+
+/// The dispatch of a run under `config`: `None` for the local executor (everything in this
+/// process, as without an executor), else a Slurm executor keeping its batches in
+/// `<run_dir>/exec` whose tasks run this very binary as `<binary> worker`.
+pub fn dispatch_for(
+    config: &ExecutorConfig,
+    run_dir: &Path,
+    model: WorkerModel,
+) -> Result<Option<Dispatch>, ExecError> {
+    let ExecutorConfig::Slurm(slurm) = config else {
+        return Ok(None);
+    };
+    let io = |path: &Path, action: &'static str| {
+        let path = path.to_path_buf();
+        move |source| ExecError::Io {
+            path,
+            action,
+            source,
+        }
+    };
+    let binary = std::env::current_exe().map_err(io(Path::new("."), "finding this binary"))?;
+    let root = std::path::absolute(run_dir.join("exec"))
+        .map_err(io(run_dir, "resolving the run directory"))?;
+    let executor = SlurmExecutor::new(
+        slurm.clone(),
+        root,
+        vec![binary.to_string_lossy().into_owned(), "worker".into()],
+    )?;
+    Ok(Some(Dispatch {
+        executor: std::sync::Arc::new(executor),
+        model: model.to_value(),
+    }))
 }

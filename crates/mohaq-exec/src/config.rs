@@ -113,6 +113,70 @@ impl SlurmConfig {
     }
 }
 
+/// Executor settings given on a command line; they override the experiment's `[executor]`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExecutorOverrides {
+    /// "local" or "slurm".
+    pub kind: Option<String>,
+    pub partition: Option<String>,
+    pub time_limit: Option<String>,
+    pub cpus_per_task: Option<u32>,
+    pub mem: Option<String>,
+    pub extra_sbatch: Vec<String>,
+}
+
+impl ExecutorOverrides {
+    fn has_slurm_settings(&self) -> bool {
+        self.partition.is_some()
+            || self.time_limit.is_some()
+            || self.cpus_per_task.is_some()
+            || self.mem.is_some()
+            || !self.extra_sbatch.is_empty()
+    }
+}
+
+impl ExecutorConfig {
+    /// This configuration with `o` applied; Slurm settings for a local executor are an error.
+    pub fn with_overrides(self, o: &ExecutorOverrides) -> Result<Self, String> {
+        let base = match o.kind.as_deref() {
+            None => self,
+            Some("local") => ExecutorConfig::Local,
+            Some("slurm") => match self {
+                ExecutorConfig::Slurm(s) => ExecutorConfig::Slurm(s),
+                ExecutorConfig::Local => ExecutorConfig::Slurm(SlurmConfig::default()),
+            },
+            Some(other) => {
+                return Err(format!(
+                    "unknown executor `{other}`; use `local` or `slurm`"
+                ))
+            }
+        };
+        match base {
+            ExecutorConfig::Local if o.has_slurm_settings() => Err(
+                "Slurm settings (partition, time limit, CPUs, memory, sbatch lines) need the Slurm executor (`--executor slurm` or `[executor] kind = \"slurm\"`)".into(),
+            ),
+            ExecutorConfig::Local => Ok(ExecutorConfig::Local),
+            ExecutorConfig::Slurm(mut s) => {
+                if o.partition.is_some() {
+                    s.partition = o.partition.clone();
+                }
+                if o.time_limit.is_some() {
+                    s.time_limit = o.time_limit.clone();
+                }
+                if o.cpus_per_task.is_some() {
+                    s.cpus_per_task = o.cpus_per_task;
+                }
+                if o.mem.is_some() {
+                    s.mem = o.mem.clone();
+                }
+                s.extra_sbatch.extend(o.extra_sbatch.iter().cloned());
+                s.validate()?;
+                Ok(ExecutorConfig::Slurm(s))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +210,44 @@ extra_sbatch = ["--account=speech"]
             ..SlurmConfig::default()
         };
         assert!(bad.validate().unwrap_err().contains("account=x"));
+    }
+
+    #[test]
+    fn command_line_overrides_the_table() {
+        let slurm = ExecutorConfig::Slurm(SlurmConfig {
+            partition: Some("cpu".into()),
+            ..SlurmConfig::default()
+        });
+        let o = ExecutorOverrides {
+            partition: Some("gpu".into()),
+            extra_sbatch: vec!["--qos=high".into()],
+            ..ExecutorOverrides::default()
+        };
+        let ExecutorConfig::Slurm(s) = slurm.clone().with_overrides(&o).unwrap() else {
+            panic!()
+        };
+        assert_eq!(s.partition.as_deref(), Some("gpu"));
+        assert_eq!(s.extra_sbatch, vec!["--qos=high".to_string()]);
+        let err = ExecutorConfig::Local.with_overrides(&o).unwrap_err();
+        assert!(err.contains("--executor slurm"), "{err}");
+        let to_slurm = ExecutorOverrides {
+            kind: Some("slurm".into()),
+            ..o.clone()
+        };
+        assert!(matches!(
+            ExecutorConfig::Local.with_overrides(&to_slurm).unwrap(),
+            ExecutorConfig::Slurm(_)
+        ));
+        let local = ExecutorOverrides {
+            kind: Some("local".into()),
+            ..ExecutorOverrides::default()
+        };
+        assert_eq!(slurm.with_overrides(&local).unwrap(), ExecutorConfig::Local);
+        let bad = ExecutorOverrides {
+            kind: Some("pbs".into()),
+            ..ExecutorOverrides::default()
+        };
+        assert!(ExecutorConfig::Local.with_overrides(&bad).unwrap_err().contains("pbs"));
     }
 
     /// The JSON equivalent of the TOML above (this crate has no TOML parser; mohaq-beacon's

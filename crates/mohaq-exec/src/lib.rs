@@ -21,7 +21,7 @@ pub mod worker;
 use serde_json::Value;
 
 pub use batch::{BatchDir, JobBatch};
-pub use config::{ExecutorConfig, SlurmConfig};
+pub use config::{ExecutorConfig, ExecutorOverrides, SlurmConfig};
 pub use error::ExecError;
 pub use local::LocalExecutor;
 pub use slurm::SlurmExecutor;
