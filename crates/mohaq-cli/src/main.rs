@@ -47,6 +47,8 @@ enum Command {
     Eval(cmd::eval::Args),
     /// Search per-layer bit widths (NSGA-II) as an experiment file describes; resumable.
     Search(cmd::search::Args),
+    /// The exhaustive true front of an experiment with a small space (SiLago's 6,561).
+    Exhaustive(cmd::exhaustive::Args),
     /// Inspect the retrained beacons of a run or a beacon store.
     Beacon(cmd::beacon::Args),
     /// Print and plot the final Pareto front of a search run.
@@ -60,7 +62,7 @@ enum Command {
 }
 
 fn main() {
-    mohaq_beacon::logging::init_stderr();
+    mohaq_app::logging::init_stderr();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(args) => cmd::data::run(args),
@@ -69,6 +71,7 @@ fn main() {
         Command::Train(args) => cmd::train::run(args),
         Command::Eval(args) => cmd::eval::run(args),
         Command::Search(args) => cmd::search::run(args),
+        Command::Exhaustive(args) => cmd::exhaustive::run(args),
         Command::Beacon(args) => cmd::beacon::run(args),
         Command::Report(args) => cmd::report::run(args),
         Command::Export(args) => cmd::export::run(args),

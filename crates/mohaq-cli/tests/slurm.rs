@@ -8,12 +8,12 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mohaq_app::worker::WorkerModel;
 use mohaq_beacon::dispatch::Dispatch;
 use mohaq_beacon::limits::ResolvedLimits;
 use mohaq_beacon::problem::MohaqProblem;
 use mohaq_beacon::run::{run_search, FrontFile, RunOptions};
 use mohaq_beacon::synthetic::SyntheticModel;
-use mohaq_beacon::worker::WorkerModel;
 use mohaq_beacon::Experiment;
 use mohaq_evo::{enumerate_space, exhaustive_front, EvaluationArchive, Genes, Problem, Silent};
 use mohaq_exec::slurm::testing::use_slurm;

@@ -247,7 +247,10 @@ extra_sbatch = ["--account=speech"]
             kind: Some("pbs".into()),
             ..ExecutorOverrides::default()
         };
-        assert!(ExecutorConfig::Local.with_overrides(&bad).unwrap_err().contains("pbs"));
+        assert!(ExecutorConfig::Local
+            .with_overrides(&bad)
+            .unwrap_err()
+            .contains("pbs"));
     }
 
     /// The JSON equivalent of the TOML above (this crate has no TOML parser; mohaq-beacon's

@@ -3,6 +3,8 @@
 pub mod beacon;
 pub mod data;
 pub mod eval;
+pub mod executor;
+pub mod exhaustive;
 pub mod export;
 pub mod features;
 pub mod hw;

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use mohaq_beacon::sru_model::SruModel;
+use mohaq_app::sru_model::SruModel;
 use mohaq_beacon::{run_search, Experiment, Retrainer, RunOptions};
 use mohaq_evo::{Control, GenerationReport, Observer};
 
@@ -22,6 +22,8 @@ pub struct Args {
     /// directory resumes a killed run without repeating finished evaluations.
     #[arg(long)]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    executor: super::executor::ExecutorArgs,
 }
 
 /// A progress bar over generations, driven by the engine's observer.
@@ -68,6 +70,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "optimisation subset: {dev} dev utterances; test: {test} utterances; run dir {}",
         out.display()
     );
+    let dispatch = args
+        .executor
+        .dispatch(&experiment, &out, args.data.as_deref())?;
+    if let Some(d) = &dispatch {
+        eprintln!(
+            "large evaluation batches and beacon retraining run on {}",
+            d.executor.describe()
+        );
+    }
+    let options = RunOptions {
+        dispatch,
+        ..RunOptions::default()
+    };
     let retrainer: Option<&dyn Retrainer<_>> = experiment.uses_beacons().then_some(&model as _);
     let mut bar = GenerationBar::new(experiment.search.n_gen);
     let front = run_search(
@@ -76,7 +91,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         retrainer,
         platform.as_ref(),
         &out,
-        &RunOptions::default(),
+        &options,
         &mut bar,
     )?;
     bar.0.finish();

@@ -12,7 +12,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let outcome = mohaq_beacon::worker::serve(&args.batch_dir, args.index)?;
+    let outcome = mohaq_app::worker::serve(&args.batch_dir, args.index)?;
     eprintln!(
         "task {} of {}: {outcome:?}",
         args.index,

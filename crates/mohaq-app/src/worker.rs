@@ -10,14 +10,14 @@ use mohaq_exec::{ExecError, ExecutorConfig, JobHandler, SlurmExecutor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::dispatch::{
+use crate::sru_model::SruModel;
+use mohaq_beacon::dispatch::{
     Dispatch, PtqContext, RetrainContext, WorkerPtq, WorkerRetrain, BEACON_RETRAIN, PTQ_SHARD,
 };
-use crate::experiment::Experiment;
-use crate::sru_model::SruModel;
-use crate::synthetic::SyntheticModel;
+use mohaq_beacon::experiment::Experiment;
+use mohaq_beacon::synthetic::SyntheticModel;
 
-/// How a worker rebuilds the coordinator's model (the `model` of a [`crate::dispatch::Dispatch`]).
+/// How a worker rebuilds the coordinator's model (the `model` of a [`Dispatch`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WorkerModel {
