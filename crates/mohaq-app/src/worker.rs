@@ -23,7 +23,7 @@ use mohaq_beacon::synthetic::SyntheticModel;
 pub enum WorkerModel {
     /// The SRU of an experiment file; paths relative to the coordinator's directory.
     Sru {
-        experiment: Experiment,
+        experiment: Box<Experiment>,
         data: Option<PathBuf>,
     },
     /// The synthetic test model, optionally slowed down per evaluation.

@@ -19,12 +19,16 @@ pub enum TaskOutcome {
     AlreadyDone,
 }
 
+/// Builds the handler of a batch from its label and context (the binary knows which kinds of
+/// batch exist); an error message names what is wrong with the context.
+pub type HandlerFactory = dyn Fn(&str, &Value) -> Result<Box<dyn JobHandler>, String>;
+
 /// Runs task `index` of the batch in `batch_dir`; `handler_for(label, context)` builds the
 /// handler (the binary knows which kinds of batch exist).
 pub fn run_task(
     batch_dir: &Path,
     index: usize,
-    handler_for: &dyn Fn(&str, &Value) -> Result<Box<dyn JobHandler>, String>,
+    handler_for: &HandlerFactory,
 ) -> Result<TaskOutcome, ExecError> {
     let dir = BatchDir::open(batch_dir);
     let header = dir.header()?;

@@ -56,7 +56,7 @@ impl ExecutorArgs {
             .with_overrides(&overrides)
             .map_err(anyhow::Error::msg)?;
         let model = WorkerModel::Sru {
-            experiment: experiment.clone(),
+            experiment: Box::new(experiment.clone()),
             data: data.map(Path::to_path_buf),
         };
         dispatch_for(&config, run_dir, model).context("setting up the executor")
