@@ -10,11 +10,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use mohaq_hw::Workload;
-use mohaq_quant::BitWidth;
 use mohaq_sru::data::Split;
 use mohaq_sru::features::{Dataset, LoadOptions};
 use mohaq_sru::model::{ModelBundle, ModelConfig, ModelParams};
-use mohaq_sru::quantized::{BitConfig, LayerBits as SruLayerBits, QuantizedEvaluator};
+use mohaq_sru::quantized::{BitConfig, QuantizedEvaluator};
 use mohaq_sru::train::pipeline::{evaluate_bundle, load, PipelineOptions};
 use mohaq_sru::train::qat::qat_fine_tune;
 use mohaq_sru::train::SilentObserver;
@@ -78,16 +77,9 @@ pub fn workload_of(config: &ModelConfig) -> Result<Workload, ModelFailure> {
 
 /// mohaq-beacon's per-layer widths as mohaq-sru's [`BitConfig`] (same layer order).
 pub fn bit_config(bits: &LayerBits) -> Result<BitConfig, ModelFailure> {
-    let width =
-        |b: u32| BitWidth::new(b).map_err(|e| ModelFailure::new(format!("bit width {b}"), e));
-    let layers = (0..NUM_LAYERS)
-        .map(|l| {
-            Ok(SruLayerBits {
-                weight: width(bits.weight[l])?,
-                activation: width(bits.activation[l])?,
-            })
-        })
-        .collect::<Result<Vec<_>, ModelFailure>>()?;
+    let layers = bits
+        .widths()
+        .map_err(|e| ModelFailure::new(bits.display_genes(), e))?;
     Ok(BitConfig { layers })
 }
 

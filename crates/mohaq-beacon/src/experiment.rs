@@ -245,7 +245,7 @@ impl Experiment {
             }
             if let Some(b) = widths
                 .iter()
-                .find(|b| !crate::genes::ALLOWED_BITS.contains(b))
+                .find(|b| !mohaq_precision::BitWidth::ALL_BITS.contains(b))
             {
                 return Err(invalid(
                     "search.widths",
@@ -296,7 +296,7 @@ impl Experiment {
                 }
                 if let Some(b) = genes
                     .iter()
-                    .find(|b| !crate::genes::ALLOWED_BITS.contains(b))
+                    .find(|b| !mohaq_precision::BitWidth::ALL_BITS.contains(b))
                 {
                     return Err(invalid(
                         &format!("beacons.fixed[{i}]"),

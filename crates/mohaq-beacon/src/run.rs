@@ -17,7 +17,7 @@ use crate::beacons::{BeaconRecord, BeaconSearch, BeaconSettings};
 use crate::error::RunError;
 use crate::experiment::{BeaconMode, Experiment, ExperimentKind};
 use crate::fsio::{write_atomic, write_json_atomic};
-use crate::genes::LayerBits;
+use crate::genes::{LayerBits, NUM_LAYERS};
 use crate::limits::ResolvedLimits;
 use crate::model::{fp32_size_mb, ErrorModel, Retrainer};
 use crate::problem::{CandidateScore, GeneLayout, MohaqProblem};
@@ -154,12 +154,13 @@ pub fn fixed_beacon_bits(experiment: &Experiment) -> Result<Vec<LayerBits>, RunE
         .iter()
         .enumerate()
         .map(|(i, genes)| {
-            let bits = if genes.len() == 8 {
-                LayerBits::from_shared_genes(genes)
+            let layout = if genes.len() == NUM_LAYERS {
+                GeneLayout::Shared
             } else {
-                LayerBits::from_paper_genes(genes)
+                GeneLayout::Independent
             };
-            bits.map_err(|e| RunError::Invalid(format!("beacons.fixed[{i}]: {e}")))
+            LayerBits::from_genes(layout, genes)
+                .map_err(|e| RunError::Invalid(format!("beacons.fixed[{i}]: {e}")))
         })
         .collect()
 }
