@@ -147,23 +147,17 @@ impl SruModel {
         base: &Path,
         data_override: Option<&Path>,
     ) -> Result<Self, RunError> {
-        let resolve = |p: &Path| {
-            if p.is_absolute() {
-                p.to_path_buf()
-            } else {
-                base.join(p)
-            }
-        };
-        let config_path = resolve(&experiment.model.config);
-        let weights_path = resolve(&experiment.model.weights);
+        let experiment = experiment.clone().resolve(base);
+        let config_path = &experiment.model.config;
+        let weights_path = &experiment.model.weights;
         let data_dir = match (data_override, &experiment.data.dir) {
             (Some(d), _) => d.to_path_buf(),
-            (None, Some(d)) => resolve(d),
+            (None, Some(d)) => d.clone(),
             (None, None) => mohaq_sru::data::default_data_dir(),
         };
         Self::load(
-            &config_path,
-            &weights_path,
+            config_path,
+            weights_path,
             &data_dir,
             experiment.data.dev_utterances,
             experiment.data.test_utterances,
@@ -288,9 +282,9 @@ impl ErrorModel for SruModel {
         weights: Option<&SruWeights>,
     ) -> Result<f64, ModelFailure> {
         let config = bit_config(bits)?;
-        let frozen = self.frozen_activations(bits, weights)?;
+        let dev = weights.map_or(&self.dev, |w| &w.dev);
         let test = weights.map_or(&self.test, |w| &w.test);
-        test.evaluate_frozen(&config, &frozen)
+        test.evaluate_calibrated_on(dev, &config)
             .map(|r| r.per)
             .map_err(|e| {
                 ModelFailure::new(format!("test evaluation of {}", bits.display_genes()), e)

@@ -110,6 +110,9 @@ pub enum RunError {
     },
     #[error("{}: {message}", path.display())]
     RunDir { path: PathBuf, message: String },
+    /// Another process works in the run directory.
+    #[error(transparent)]
+    Locked(#[from] mohaq_fsio::LockError),
     #[error("{0}")]
     Invalid(String),
 }

@@ -10,7 +10,6 @@ use mohaq_evo::{Evaluation, Genes, Problem, Space, Variable};
 use mohaq_hw::Platform;
 use mohaq_precision::{rule, BitWidth};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::beacons::BeaconSearch;
 use crate::error::{GeneError, ProblemError};
@@ -18,45 +17,10 @@ use crate::experiment::{Experiment, ExperimentKind};
 use crate::genes::{codec, LayerBits, NUM_LAYERS};
 use crate::limits::ResolvedLimits;
 use crate::model::{size_mb, ErrorModel};
+pub use crate::score::{CandidateScore, CostSummary};
 
 /// How genes map to layers (the codec's): the paper's 16 or 8 shared.
 pub use mohaq_precision::GeneLayout;
-
-/// Hardware cost of one candidate, as the report shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct CostSummary {
-    pub size_mb: f64,
-    /// The platform's speedup objective (paper or physical formula, as the platform says).
-    pub speedup: Option<f64>,
-    /// The latency ratio, beside the paper's formula.
-    pub speedup_physical: Option<f64>,
-    pub energy_uj: Option<f64>,
-}
-
-/// Everything known about one evaluated candidate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CandidateScore {
-    pub bits: LayerBits,
-    /// The error the search used: min(PTQ error, beacon error).
-    pub error: f64,
-    /// PTQ error on the base model.
-    pub ptq_error: f64,
-    /// PTQ error on the nearest beacon's retrained weights, when the candidate was promising.
-    pub beacon_error: Option<f64>,
-    /// The beacon the candidate was scored with (0 = the base model).
-    pub beacon: Option<usize>,
-    pub cost: CostSummary,
-}
-
-impl CandidateScore {
-    /// Whether the beacon's weights gave the reported error (then the test evaluation uses them).
-    pub fn uses_beacon_weights(&self) -> Option<usize> {
-        match (self.beacon, self.beacon_error) {
-            (Some(b), Some(e)) if b > 0 && e < self.ptq_error => Some(b),
-            _ => None,
-        }
-    }
-}
 
 /// The problem of one experiment on one model (and platform).
 pub struct MohaqProblem<'a, M: ErrorModel> {
@@ -92,7 +56,9 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
                 experiment.name, experiment.kind
             )));
         }
-        if experiment.kind == ExperimentKind::Silago && !platform.is_some_and(|p| p.has_energy()) {
+        if experiment.kind == ExperimentKind::SpeedupEnergy
+            && !platform.is_some_and(|p| p.has_energy())
+        {
             return Err(setup(format!(
                 "experiment `{}` minimises energy, but platform `{}` has no energy model",
                 experiment.name,
@@ -172,8 +138,8 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
     pub fn objective_names(&self) -> Vec<&'static str> {
         match self.kind {
             ExperimentKind::Compression => vec!["error_pct", "size_mb"],
-            ExperimentKind::Silago => vec!["error_pct", "neg_speedup", "energy_uj"],
-            ExperimentKind::Bitfusion => vec!["error_pct", "neg_speedup"],
+            ExperimentKind::SpeedupEnergy => vec!["error_pct", "neg_speedup", "energy_uj"],
+            ExperimentKind::Speedup => vec!["error_pct", "neg_speedup"],
         }
     }
 
@@ -225,12 +191,12 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
         let c = &score.cost;
         let objectives = match self.kind {
             ExperimentKind::Compression => vec![score.error, c.size_mb],
-            ExperimentKind::Silago => vec![
+            ExperimentKind::SpeedupEnergy => vec![
                 score.error,
                 -c.speedup.unwrap_or(0.0),
                 c.energy_uj.unwrap_or(f64::INFINITY),
             ],
-            ExperimentKind::Bitfusion => vec![score.error, -c.speedup.unwrap_or(0.0)],
+            ExperimentKind::Speedup => vec![score.error, -c.speedup.unwrap_or(0.0)],
         };
         let mut constraints = Vec::with_capacity(2);
         if let Some(size) = &self.limits.max_size_mb {
@@ -382,7 +348,11 @@ impl<M: ErrorModel> Problem for MohaqProblem<'_, M> {
         let scores: Vec<Result<CandidateScore, ProblemError>> =
             batch.par_iter().map(|g| self.ptq_score(g)).collect();
         let scores = match &self.beacons {
-            Some(b) => b.rescore(self, batch, scores),
+            Some(b) => {
+                let (band, min_speedup) = (b.settings().band, b.settings().min_speedup);
+                let promising = |s: &CandidateScore| self.is_promising(s, band, min_speedup);
+                b.rescore(self.model, &promising, batch, scores)
+            }
             None => scores,
         };
         scores

@@ -4,7 +4,7 @@
 //! The cost models never see the network itself, only this list, so that any model size (or a
 //! model that is not an SRU) can be costed the same way.
 
-use mohaq_precision::{GeneCodec, GeneLayout};
+use mohaq_precision::{rule, BitWidth, GeneCodec, GeneLayout};
 
 use crate::error::HwError;
 use serde::Serialize;
@@ -192,6 +192,49 @@ pub fn paper_sru_bits_from_genes(genes: &[u32]) -> Result<Vec<(u32, u32)>, HwErr
         .iter()
         .map(|w| (w.weight.bits(), w.activation.bits()))
         .collect())
+}
+
+/// Per-layer `(weight bits, activation bits)` of `workload` from `mohaq hw eval --bits` tokens:
+/// one per layer (`8` for weights and activations at 8, `4/8` for weights 4 and activations 8),
+/// or the paper's 16 genes for the paper's SRU. Widths are checked and the FC-activation rule
+/// (a 2-bit input of the output layer, the last, runs at 4) applied, as the search decodes genes.
+pub fn bits_from_tokens(
+    workload: &Workload,
+    tokens: &[String],
+) -> Result<Vec<(u32, u32)>, HwError> {
+    let invalid = |reason: String| HwError::InvalidGenes { reason };
+    let width = |t: &str| -> Result<BitWidth, HwError> {
+        let bits: u32 = t
+            .trim()
+            .parse()
+            .map_err(|_| invalid(format!("`{t}` is not a bit width")))?;
+        BitWidth::new(bits).map_err(|e| invalid(format!("`{t}`: {e}")))
+    };
+    let layers = workload.layers().len();
+    if tokens.len() == layers {
+        let mut pairs = tokens
+            .iter()
+            .map(|t| match t.split_once('/') {
+                Some((w, a)) => Ok((width(w)?, width(a)?)),
+                None => width(t).map(|b| (b, b)),
+            })
+            .collect::<Result<Vec<_>, HwError>>()?;
+        if let Some(last) = pairs.last_mut() {
+            last.1 = rule::output_activation(last.1);
+        }
+        return Ok(pairs.iter().map(|(w, a)| (w.bits(), a.bits())).collect());
+    }
+    if tokens.len() == 16 && workload.name() == Workload::paper_sru().name() {
+        let genes = tokens
+            .iter()
+            .map(|t| width(t).map(BitWidth::bits))
+            .collect::<Result<Vec<_>, HwError>>()?;
+        return paper_sru_bits_from_genes(&genes);
+    }
+    Err(invalid(format!(
+        "expected {layers} widths (one per layer: `8` or `w/a`) or the paper's 16 genes, got {}",
+        tokens.len()
+    )))
 }
 
 #[cfg(test)]

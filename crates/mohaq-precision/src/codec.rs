@@ -61,7 +61,8 @@ impl GeneCodec {
                         operand: Operand::Both,
                     })
                     .collect();
-                (genes, vec![0..table.len()])
+                // Shared genes are displayed through the independent codec: no groups here.
+                (genes, Vec::new())
             }
             GeneLayout::Independent => independent_order(&table),
         };

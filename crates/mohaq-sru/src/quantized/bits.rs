@@ -42,9 +42,13 @@ impl BitConfig {
     }
 
     /// Parses a comma-separated gene list such as `16,16,8,...`: the paper's genes (4 per SRU
-    /// layer) or one shared width per matrix layer.
+    /// layer), one shared width per matrix layer, or one width for all layers.
     pub fn parse(config: &ModelConfig, text: &str) -> Result<Self, GeneError> {
-        let genes = mohaq_precision::codec::parse_numbers(text)?;
+        let mut genes = mohaq_precision::codec::parse_numbers(text)?;
+        let n = config.layer_table().len();
+        if genes.len() == 1 {
+            genes = vec![genes[0]; n];
+        }
         let codec = GeneCodec::for_count(config.layer_table(), genes.len());
         codec.decode(&genes).map(|layers| Self { layers })
     }
