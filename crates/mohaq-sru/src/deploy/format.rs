@@ -57,15 +57,6 @@ pub fn write_exported(
         std::fs::create_dir_all(parent)
             .map_err(|e| DeployError::file(parent, format!("creating the output folder: {e}")))?;
     }
-    save_packed(
-        out,
-        layers
-            .iter()
-            .zip(packed)
-            .map(|(l, m)| (l.name.as_str(), &**m)),
-    )
-    .map_err(|e| DeployError::file(out, e))?;
-
     // Companion: dequantized matrices + everything else, then the export's own metadata.
     let mut rest = params.clone();
     for (layer, m) in layers.iter().zip(packed) {
@@ -93,6 +84,16 @@ pub fn write_exported(
         serde_json::to_string(alphas).map_err(|e| fail(&e))?,
     );
     bundle.params.save(&companion, meta).map_err(|e| fail(&e))?;
+    // Last, so that the exported file exists only once its companion is complete; both are
+    // written atomically (a kill never leaves a partial file under either name).
+    save_packed(
+        out,
+        layers
+            .iter()
+            .zip(packed)
+            .map(|(l, m)| (l.name.as_str(), &**m)),
+    )
+    .map_err(|e| DeployError::file(out, e))?;
     let packed_bytes = std::fs::metadata(out)
         .map_err(|e| DeployError::file(out, format!("reading the exported file: {e}")))?
         .len();

@@ -16,7 +16,7 @@ use crate::data::phones::PHONES39;
 use crate::features::cmvn::CmvnStats;
 use crate::features::dataset::signal_features;
 use crate::features::{Fbank, FbankOptions};
-use crate::model::ModelBundle;
+use crate::model::{ModelBundle, ModelConfig};
 use crate::quantized::{ActivationMode, BitConfig, QuantizedModel};
 
 /// A model ready to recognise: weights (packed), widths and activation thresholds.
@@ -41,20 +41,26 @@ impl Recogniser {
     /// model bundle. `bits` overrides the exported widths (the exported model's dequantized
     /// weights are then quantized again) and is how a float bundle is quantized; with neither,
     /// a float bundle runs at 16 bits.
-    pub fn open(model: &Path, bits: Option<&BitConfig>) -> Result<Self, DeployError> {
+    pub fn open(model: &Path, bits: Option<&str>) -> Result<Self, DeployError> {
         if !model.is_file() {
             return Err(DeployError::file(model, "model file does not exist"));
         }
         let companion = companion_path(model);
+        let parse = |config: &ModelConfig| {
+            bits.map(|text| {
+                BitConfig::parse(config, text)
+                    .map_err(|e| DeployError::Input(format!("bit widths `{text}`: {e}")))
+            })
+            .transpose()
+        };
         if companion.is_file() {
-            Self::open_exported(model, &companion, bits)
+            Self::open_exported(model, &companion, parse)
         } else {
             let config = stored_config(model)?;
+            let bits = parse(&config)?;
             let bundle =
                 ModelBundle::load(&config, model).map_err(|e| DeployError::file(model, e))?;
-            let bits = bits
-                .cloned()
-                .unwrap_or_else(|| BitConfig::uniform(&config, BitWidth::B16));
+            let bits = bits.unwrap_or_else(|| BitConfig::uniform(&config, BitWidth::B16));
             Self::from_bundle(bundle, bits, None, None)
         }
     }
@@ -62,12 +68,12 @@ impl Recogniser {
     fn open_exported(
         model: &Path,
         companion: &Path,
-        bits: Option<&BitConfig>,
+        bits: impl FnOnce(&ModelConfig) -> Result<Option<BitConfig>, DeployError>,
     ) -> Result<Self, DeployError> {
         let (bundle, exported, alphas) = read_companion(companion)?;
-        if let Some(b) = bits.filter(|b| **b != exported) {
+        if let Some(b) = bits(&bundle.params.config)?.filter(|b| *b != exported) {
             // Other widths: requantize the dequantized weights, calibrate per utterance.
-            return Self::from_bundle(bundle, b.clone(), None, None);
+            return Self::from_bundle(bundle, b, None, None);
         }
         let weights = read_packed(model, &bundle.params.config, &exported)?;
         Self::from_bundle(bundle, exported, Some(weights), Some(alphas))
