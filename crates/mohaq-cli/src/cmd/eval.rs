@@ -52,9 +52,29 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         SplitArg::Dev => Split::Dev,
         SplitArg::Test => Split::Test,
     };
+    // The widths are checked before the (slow) data loading.
+    let bits = args
+        .bits
+        .as_deref()
+        .map(|text| -> anyhow::Result<BitConfig> {
+            super::note_fc_activation(text);
+            Ok(if text.contains(',') {
+                BitConfig::parse(&config, text).with_context(|| format!("--bits {text}"))?
+            } else {
+                let b: u32 = text
+                    .trim()
+                    .parse()
+                    .with_context(|| format!("--bits {text}: not a width (2, 4, 8 or 16)"))?;
+                BitConfig::uniform(
+                    &config,
+                    mohaq_quant::BitWidth::new(b).with_context(|| format!("--bits {text}"))?,
+                )
+            })
+        })
+        .transpose()?;
     let opts = LoadOptions::default();
     let ds = mohaq_sru::train::pipeline::load(&data_dir, split, &opts)?;
-    let Some(bits_text) = args.bits else {
+    let Some(bits) = bits else {
         let start = Instant::now();
         let (acc, per) = mohaq_sru::train::pipeline::evaluate_bundle(&bundle, &ds)?;
         outln!(
@@ -64,12 +84,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             start.elapsed().as_secs_f64()
         );
         return Ok(());
-    };
-    let bits = if bits_text.contains(',') {
-        BitConfig::parse(&config, &bits_text)?
-    } else {
-        let b: u32 = bits_text.trim().parse().context("--bits")?;
-        BitConfig::uniform(&config, mohaq_quant::BitWidth::new(b)?)
     };
     let evaluator = QuantizedEvaluator::from_bundle(&bundle, &ds)?;
     let result = if matches!(split, Split::Test) && !args.per_utterance {

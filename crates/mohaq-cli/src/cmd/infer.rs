@@ -29,11 +29,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .bits
         .as_deref()
         .map(|text| {
+            super::note_fc_activation(text);
             if text.contains(',') {
                 LayerBits::parse(text)
             } else {
-                let b: u32 = text.trim().parse().unwrap_or(0);
-                LayerBits::from_shared_genes(&[b; 8])
+                match text.trim().parse::<u32>() {
+                    Ok(b) => LayerBits::from_shared_genes(&[b; 8]),
+                    Err(_) => LayerBits::parse(text),
+                }
             }
             .with_context(|| format!("--bits {text}"))
             .and_then(|b| Ok(bit_config(&b)?))

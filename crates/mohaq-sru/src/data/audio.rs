@@ -259,6 +259,7 @@ fn decode_flac(path: &Path, bytes: &[u8]) -> Result<Decoded, DataError> {
         return Err(DataError::SampleWidth {
             path: path.to_path_buf(),
             found: info.bits_per_sample,
+            supported: "4 to 32-bit samples",
         });
     }
     // FLAC samples are integers of `bits_per_sample` bits; scale them to the int16 range.

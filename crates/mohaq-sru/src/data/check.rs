@@ -62,8 +62,22 @@ pub fn check_corpus_with(data_dir: &Path, policy: AudioPolicy) -> Result<CheckRe
         .par_iter()
         .map(|u| check_utterance(u, policy))
         .collect();
+    let mut problems: Vec<DataError> = per_utterance.into_iter().flatten().collect();
+    problems.extend(
+        corpus
+            .orphan_labels
+            .iter()
+            .map(|path| DataError::MissingAudio {
+                path: path.clone(),
+                expected: if path.components().any(|c| c.as_os_str() == "kathleen") {
+                    "flac"
+                } else {
+                    "wav"
+                },
+            }),
+    );
     Ok(CheckReport {
         utterances: corpus.utterances.len(),
-        problems: per_utterance.into_iter().flatten().collect(),
+        problems,
     })
 }

@@ -185,6 +185,7 @@ fn parse_fmt(path: &Path, fmt: &[u8]) -> Result<WavSpec, DataError> {
         return Err(DataError::SampleWidth {
             path: path.to_path_buf(),
             found: bits,
+            supported: "8, 16, 24 or 32-bit integer and 32 or 64-bit float PCM",
         });
     }
     if channels == 0 || sample_rate == 0 {
