@@ -6,7 +6,8 @@
 //!   with it are mohaq-sru's `deploy`);
 //! - [`reproduce`] (E0–E3 on any error model), [`sru_reproduce`] (on the SRU), [`hardware`] (E4),
 //!   [`paper`] (the paper's figures), [`report`] and [`plot`]: `results/REPORT.md`;
-//! - [`logging`]: the log set-up the `mohaq` binary and `cargo xtask` share.
+//! - [`logging`] and [`progress`]: the log set-up and the progress display the `mohaq` binary
+//!   and `cargo xtask` share.
 //!
 //! The binaries only parse arguments and print; what they do is here.
 
@@ -15,6 +16,7 @@ pub mod hardware;
 pub mod logging;
 pub mod paper;
 pub mod plot;
+pub mod progress;
 pub mod report;
 pub mod reproduce;
 pub mod sru_model;
