@@ -378,9 +378,7 @@ mod tests {
         let tone = |rate: u32, channels: u32| -> Vec<f32> {
             (0..rate as usize / 4)
                 .flat_map(|i| {
-                    let v = (8000.0
-                        * (i as f32 * 440.0 * std::f32::consts::TAU / rate as f32).sin())
-                        as f32;
+                    let v = 8000.0 * (i as f32 * 440.0 * std::f32::consts::TAU / rate as f32).sin();
                     std::iter::repeat_n(v, channels as usize)
                 })
                 .collect()
