@@ -11,7 +11,7 @@ use mohaq_beacon::genes::LayerBits;
 use mohaq_beacon::run::{store_dir_for, FrontFile, RunOptions, EXPERIMENT_FILE};
 use mohaq_beacon::store::BeaconStore;
 use mohaq_quant::PackedMatrix;
-use mohaq_sru::deploy::write_exported;
+use mohaq_sru::deploy::{companion_path, write_exported};
 use mohaq_sru::model::ModelParams;
 use mohaq_sru::quantized::QuantizedModel;
 use serde::Serialize;
@@ -31,14 +31,18 @@ pub struct ExportSummary {
 }
 
 /// Exports solution `index` of the front in `run_dir` to `out` (and its companion). The model
-/// and data are those of the run's experiment copy; relative paths in it are taken relative to
-/// the current directory, the corpus from `data_override`, the experiment or the default.
+/// and data are those of the run's experiment copy (absolute paths, so any current directory
+/// works), the corpus from `data_override`, the experiment or the default.
 pub fn export_solution(
     run_dir: &Path,
     index: usize,
     out: &Path,
     data_override: Option<&Path>,
+    force: bool,
 ) -> Result<ExportSummary, RunError> {
+    if !force {
+        refuse_overwrite(out)?;
+    }
     let front = FrontFile::load(run_dir)?;
     let solution = front.solutions.get(index).ok_or_else(|| {
         RunError::Invalid(format!(
@@ -48,7 +52,9 @@ pub fn export_solution(
             front.solutions.len().saturating_sub(1)
         ))
     })?;
-    let experiment = Experiment::from_file(&run_dir.join(EXPERIMENT_FILE))?;
+    // Run directories store resolved (absolute) paths; an older copy's relative paths are taken
+    // from the current directory, as the search took them.
+    let experiment = Experiment::from_file(&run_dir.join(EXPERIMENT_FILE))?.resolve(Path::new("."));
     let model = SruModel::for_experiment(&experiment, Path::new("."), data_override)?;
     let beacon = solution.score.uses_beacon_weights();
     let weights = match beacon {
@@ -75,6 +81,20 @@ pub fn export_solution(
     let mut summary = write_quantized(&model, weights.as_ref(), &solution.score.bits, out)?;
     summary.beacon = beacon;
     Ok(summary)
+}
+
+/// An existing output (or its companion) is kept unless the user asks to replace it: `--out`
+/// could name the shipped float model.
+pub fn refuse_overwrite(out: &Path) -> Result<(), RunError> {
+    for path in [out.to_path_buf(), companion_path(out)] {
+        if path.exists() {
+            return Err(RunError::Invalid(format!(
+                "{}: already exists; pass --force to overwrite it",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Quantizes the base (or a beacon's) weights at `bits`, freezes activation thresholds on the

@@ -15,6 +15,7 @@ pub mod limits;
 pub mod model;
 pub mod problem;
 pub mod run;
+pub mod score;
 pub mod store;
 pub mod synthetic;
 

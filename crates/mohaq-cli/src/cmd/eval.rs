@@ -58,18 +58,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .as_deref()
         .map(|text| -> anyhow::Result<BitConfig> {
             super::note_fc_activation(text);
-            Ok(if text.contains(',') {
-                BitConfig::parse(&config, text).with_context(|| format!("--bits {text}"))?
-            } else {
-                let b: u32 = text
-                    .trim()
-                    .parse()
-                    .with_context(|| format!("--bits {text}: not a width (2, 4, 8 or 16)"))?;
-                BitConfig::uniform(
-                    &config,
-                    mohaq_quant::BitWidth::new(b).with_context(|| format!("--bits {text}"))?,
-                )
-            })
+            BitConfig::parse(&config, text).with_context(|| format!("--bits {text}"))
         })
         .transpose()?;
     let opts = LoadOptions::default();
@@ -88,9 +77,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let evaluator = QuantizedEvaluator::from_bundle(&bundle, &ds)?;
     let result = if matches!(split, Split::Test) && !args.per_utterance {
         let dev = mohaq_sru::train::pipeline::load(&data_dir, Split::Dev, &opts)?;
-        let calib = QuantizedEvaluator::from_bundle(&bundle, &dev)?;
-        let frozen = calib.calibrate(&bits)?;
-        evaluator.evaluate_frozen(&bits, &frozen)?
+        let calibration = QuantizedEvaluator::from_bundle(&bundle, &dev)?;
+        evaluator.evaluate_calibrated_on(&calibration, &bits)?
     } else {
         evaluator.evaluate(&bits)?
     };

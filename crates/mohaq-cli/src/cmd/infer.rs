@@ -2,9 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-use mohaq_app::sru_model::bit_config;
-use mohaq_beacon::LayerBits;
 use mohaq_sru::deploy::Recogniser;
 
 /// Arguments of `mohaq infer`.
@@ -25,24 +22,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let bits = args
-        .bits
-        .as_deref()
-        .map(|text| {
-            super::note_fc_activation(text);
-            if text.contains(',') {
-                LayerBits::parse(text)
-            } else {
-                match text.trim().parse::<u32>() {
-                    Ok(b) => LayerBits::from_shared_genes(&[b; 8]),
-                    Err(_) => LayerBits::parse(text),
-                }
-            }
-            .with_context(|| format!("--bits {text}"))
-            .and_then(|b| Ok(bit_config(&b)?))
-        })
-        .transpose()?;
-    let recogniser = Recogniser::open(&args.model, bits.as_ref())?;
+    if let Some(text) = args.bits.as_deref() {
+        super::note_fc_activation(text);
+    }
+    let recogniser = Recogniser::open(&args.model, args.bits.as_deref())?;
     let result = recogniser.recognise_file(&args.wav)?;
     if let Some(audio) = result.audio.filter(|a| a.changed()) {
         eprintln!("{}: {audio}", args.wav.display());

@@ -24,10 +24,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let experiment = Experiment::from_file(&args.experiment)?;
+    let experiment = Experiment::from_file(&args.experiment)?.resolve(Path::new("."));
     let out = args
         .out
         .unwrap_or_else(|| Path::new("runs").join(&experiment.name));
+    // Fail fast on a busy run directory, before minutes of loading (the search locks it again).
+    drop(mohaq_beacon::run::lock_run_dir(&out)?);
     let platform = experiment
         .platform
         .as_ref()

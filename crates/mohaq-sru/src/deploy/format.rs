@@ -58,15 +58,6 @@ pub fn write_exported(
         std::fs::create_dir_all(parent)
             .map_err(|e| DeployError::file(parent, format!("creating the output folder: {e}")))?;
     }
-    save_packed(
-        out,
-        layers
-            .iter()
-            .zip(packed)
-            .map(|(l, m)| (l.name.as_str(), &**m)),
-    )
-    .map_err(|e| DeployError::file(out, e))?;
-
     // Companion: every tensor except the matrices, then the export's own metadata.
     let bundle = ModelBundle {
         params: params.clone(),
@@ -92,6 +83,16 @@ pub fn write_exported(
         .map(|((name, data), (_, shape))| (name, shape, data))
         .collect();
     write_tensors(&companion, &tensors, meta).map_err(|e| fail(&e))?;
+    // Last, so that the exported file exists only once its companion is complete; both are
+    // written atomically (a kill never leaves a partial file under either name).
+    save_packed(
+        out,
+        layers
+            .iter()
+            .zip(packed)
+            .map(|(l, m)| (l.name.as_str(), &**m)),
+    )
+    .map_err(|e| DeployError::file(out, e))?;
     let packed_bytes = std::fs::metadata(out)
         .map_err(|e| DeployError::file(out, format!("reading the exported file: {e}")))?
         .len();

@@ -21,7 +21,7 @@ use crate::data::phones::PHONES39;
 use crate::features::cmvn::CmvnStats;
 use crate::features::level::{loudest_frame_dbfs, SILENCE_DBFS};
 use crate::features::{Fbank, FbankOptions};
-use crate::model::ModelBundle;
+use crate::model::{ModelBundle, ModelConfig};
 use crate::quantized::{ActivationMode, BitConfig, QuantizedModel};
 
 /// Frames per segment of a long recording (20 s): the bidirectional recurrence needs the whole
@@ -59,8 +59,8 @@ impl Recogniser {
     /// Opens `model`: an exported quantized model (its companion file next to it), or a float
     /// model bundle. An exported model runs only at its own widths (it carries no float weights
     /// to quantize again), so `bits` must be absent or equal to them; a float bundle runs at
-    /// `bits`, 16 by default.
-    pub fn open(model: &Path, bits: Option<&BitConfig>) -> Result<Self, DeployError> {
+    /// `bits` (a gene list or one width), 16 by default.
+    pub fn open(model: &Path, bits: Option<&str>) -> Result<Self, DeployError> {
         if model.is_dir() {
             return Err(DeployError::file(
                 model,
@@ -70,22 +70,31 @@ impl Recogniser {
         if !model.is_file() {
             return Err(DeployError::file(model, "model file not found"));
         }
+        let parse = |config: &ModelConfig| {
+            bits.map(|text| {
+                BitConfig::parse(config, text)
+                    .map_err(|e| DeployError::Input(format!("--bits {text}: {e}")))
+            })
+            .transpose()
+        };
         if companion_path(model).is_file() {
-            Self::open_exported(model, bits)
+            Self::open_exported(model, parse)
         } else {
             let config = stored_config(model)?;
+            let bits = parse(&config)?;
             let bundle =
                 ModelBundle::load(&config, model).map_err(|e| DeployError::file(model, e))?;
-            let bits = bits
-                .cloned()
-                .unwrap_or_else(|| BitConfig::uniform(&config, BitWidth::B16));
+            let bits = bits.unwrap_or_else(|| BitConfig::uniform(&config, BitWidth::B16));
             Self::from_bundle(bundle, bits, None, None)
         }
     }
 
-    fn open_exported(model: &Path, bits: Option<&BitConfig>) -> Result<Self, DeployError> {
+    fn open_exported(
+        model: &Path,
+        bits: impl FnOnce(&ModelConfig) -> Result<Option<BitConfig>, DeployError>,
+    ) -> Result<Self, DeployError> {
         let exported = read_exported(model)?;
-        if let Some(b) = bits.filter(|b| **b != exported.bits) {
+        if let Some(b) = bits(&exported.bundle.params.config)?.filter(|b| *b != exported.bits) {
             return Err(DeployError::file(
                 model,
                 format!(

@@ -132,6 +132,17 @@ impl QuantizedEvaluator {
     }
 
     /// Per-utterance calibration over this dataset, frozen as the median per layer.
+    /// This subset's error with activation thresholds frozen on `calibration` (the median over
+    /// the dev or optimisation subset, METHOD §4.3): how test errors are measured.
+    pub fn evaluate_calibrated_on(
+        &self,
+        calibration: &QuantizedEvaluator,
+        bits: &BitConfig,
+    ) -> Result<EvalResult, QuantizedError> {
+        let frozen = calibration.calibrate(bits)?;
+        self.evaluate_frozen(bits, &frozen)
+    }
+
     pub fn calibrate(&self, bits: &BitConfig) -> Result<FrozenActivations, QuantizedError> {
         let (_, per_utt) = self.run(bits, ActivationMode::PerUtterance)?;
         let n = bits.layers.len();

@@ -9,7 +9,7 @@ pub mod error;
 pub mod evaluator;
 pub mod fixed;
 
-pub use bits::{BitConfig, BitsError, LayerBits};
+pub use bits::{BitConfig, GeneError, LayerWidths};
 pub use engine::{ActivationMode, QuantizedModel};
 pub use error::QuantizedError;
 pub use evaluator::{EvalResult, EvalUtterance, FrozenActivations, QuantizedEvaluator};
