@@ -345,7 +345,6 @@ fn nan_weights_are_refused_naming_file_and_tensor() {
 /// `eval` given the export says what the file is.
 #[test]
 fn exports_run_only_at_their_widths() {
-    use mohaq_quant::BitWidth;
     use mohaq_sru::deploy::{companion_path, write_exported};
     use mohaq_sru::model::params::read_tensors;
     use mohaq_sru::model::{ModelBundle, ModelConfig};
@@ -354,7 +353,7 @@ fn exports_run_only_at_their_widths() {
     let root = workspace_root();
     let config = ModelConfig::load(&root.join("models/sru-default.toml")).unwrap();
     let bundle = ModelBundle::load(&config, &root.join(MODEL)).unwrap();
-    let bits = BitConfig::uniform(&config, BitWidth::B8);
+    let bits = BitConfig::parse(&config, "8").unwrap();
     let packed = QuantizedModel::new(bundle.params.clone())
         .weights(&bits)
         .unwrap();
