@@ -9,7 +9,8 @@
 //! - [`exhaustive`]: the exhaustive true front of a small space through any executor;
 //! - [`worker`]: `mohaq worker`, one task of a batch the Slurm executor submitted, and the
 //!   dispatch of a run under an `[executor]` setting;
-//! - [`logging`]: the log set-up the `mohaq` binary and `cargo xtask` share.
+//! - [`logging`] and [`progress`]: the log set-up and the progress display the `mohaq` binary
+//!   and `cargo xtask` share.
 //!
 //! The binaries only parse arguments and print; what they do is here.
 
@@ -19,6 +20,7 @@ pub mod hardware;
 pub mod logging;
 pub mod paper;
 pub mod plot;
+pub mod progress;
 pub mod report;
 pub mod reproduce;
 pub mod sru_model;

@@ -100,6 +100,21 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
             })
             .collect();
         let space = Space::new(variables).map_err(|e| setup(e.to_string()))?;
+        let mut limits = limits;
+        let fc_two = match layout {
+            GeneLayout::Independent => activation_widths.contains(&2).then(|| {
+                "the FC activation gene takes no 2-bit value (the widths allow 2): the FC input \
+                 is never quantized to 2 bits (METHOD §5.1), so it runs at 4 and up"
+                    .to_string()
+            }),
+            GeneLayout::Shared => weight_widths.contains(&2).then(|| {
+                "a 2-bit FC gene quantizes the FC weights to 2 bits and its input to 4 bits: \
+                 the FC input is never quantized to 2 bits (METHOD §5.1)"
+                    .to_string()
+            }),
+        };
+        limits.notes.extend(fc_two);
+        limits.notes.extend(model.notes());
         Ok(Self {
             kind: experiment.kind,
             layout,

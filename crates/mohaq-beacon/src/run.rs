@@ -267,13 +267,17 @@ pub fn run_search<M: ErrorModel>(
         fp32_size_mb(model.workload()),
         platform,
     );
+    let mut problem = MohaqProblem::new(experiment, model, platform, limits)?;
+    let limits = problem.limits().clone();
+    for note in &limits.notes {
+        tracing::warn!("{}: {note}", experiment.name);
+    }
     let limits_path = run_dir.join(LIMITS_FILE);
     write_json_atomic(&limits_path, &limits).map_err(|source| RunError::Io {
         path: limits_path,
         action: "writing limits",
         source,
     })?;
-    let mut problem = MohaqProblem::new(experiment, model, platform, limits.clone())?;
     if let Some(dispatch) = &options.dispatch {
         problem = problem.with_dispatch(dispatch.clone(), experiment)?;
     }

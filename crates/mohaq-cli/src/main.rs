@@ -83,9 +83,27 @@ fn main() {
             // The reader stopped reading (`| head`): nothing left to say, as for any Unix tool.
             std::process::exit(0);
         }
-        eprintln!("error: {err:#}");
+        eprintln!("error: {}", render_error(&err));
         std::process::exit(1);
     }
+}
+
+/// The error and its causes joined by ": ", leaving out a cause whose text the message already
+/// holds: many errors print their source themselves (`path: No such file or directory (os
+/// error 2)`), and printing the chain again doubled paths and OS errors.
+fn render_error(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
