@@ -274,17 +274,6 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
         })
     }
 
-    /// The full score of a candidate already evaluated by the search (beacon decisions are
-    /// looked up, not repeated), or an inference-only evaluation.
-    pub fn score_of(&self, genes: &[f64]) -> Result<CandidateScore, ProblemError> {
-        if let Some(b) = &self.beacons {
-            if let Some(score) = b.recorded_score(genes) {
-                return Ok(score);
-            }
-        }
-        self.ptq_score(genes)
-    }
-
     /// The score of an archived evaluation without evaluating the model again: the beacon
     /// record if there is one, else the error objective with the (cheap) cost recomputed.
     pub fn score_of_evaluated(

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use mohaq_beacon::export::export_solution;
+use mohaq_app::export::export_solution;
 
 /// Arguments of `mohaq export`.
 #[derive(clap::Args)]

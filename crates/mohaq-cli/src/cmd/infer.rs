@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use mohaq_beacon::infer::Recogniser;
+use mohaq_app::sru_model::bit_config;
 use mohaq_beacon::LayerBits;
+use mohaq_sru::deploy::Recogniser;
 
 /// Arguments of `mohaq infer`.
 #[derive(clap::Args)]
@@ -34,6 +35,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 LayerBits::from_shared_genes(&[b; 8])
             }
             .with_context(|| format!("--bits {text}"))
+            .and_then(|b| Ok(bit_config(&b)?))
         })
         .transpose()?;
     let recogniser = Recogniser::open(&args.model, bits.as_ref())?;

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use mohaq_beacon::sru_model::SruModel;
+use mohaq_app::sru_model::SruModel;
 use mohaq_beacon::{run_search, Experiment, Retrainer, RunOptions};
 use mohaq_evo::{Control, GenerationReport, Observer};
 

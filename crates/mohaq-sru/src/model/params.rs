@@ -219,11 +219,6 @@ impl ModelParams {
             .collect();
         write_tensors(path, &tensors, metadata)
     }
-
-    /// Number of matrix weights (all matrix layers, real counts).
-    pub fn num_matrix_weights(&self) -> usize {
-        self.config.matrix_layers().iter().map(|l| l.weights).sum()
-    }
 }
 
 fn weights_err(path: &Path, message: impl Into<String>) -> ModelError {

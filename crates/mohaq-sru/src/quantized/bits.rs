@@ -123,6 +123,24 @@ impl BitConfig {
     }
 }
 
+impl BitConfig {
+    /// The genes in the paper's grouping, "16,2,2,2 | 16,16,16,16 | …", for tables.
+    pub fn display_grouped(&self) -> String {
+        let g = self.genes();
+        let n = self.layers.len();
+        let l = n / 2;
+        let join = |s: &[u32]| s.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        format!(
+            "{} | {} | {} | {} | {}",
+            join(&g[0..l]),
+            join(&g[l..2 * l]),
+            join(&g[2 * l..3 * l - 1]),
+            join(&g[3 * l - 1..4 * l - 2]),
+            join(&g[4 * l - 2..])
+        )
+    }
+}
+
 impl fmt::Display for BitConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let g: Vec<String> = self.genes().iter().map(u32::to_string).collect();

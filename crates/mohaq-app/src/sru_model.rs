@@ -20,10 +20,10 @@ use mohaq_sru::train::qat::qat_fine_tune;
 use mohaq_sru::train::SilentObserver;
 use sha2::{Digest, Sha256};
 
-use crate::error::{ModelFailure, RunError};
-use crate::experiment::Experiment;
-use crate::genes::{LayerBits, NUM_LAYERS};
-use crate::model::{ErrorModel, Retrainer};
+use mohaq_beacon::error::{ModelFailure, RunError};
+use mohaq_beacon::experiment::Experiment;
+use mohaq_beacon::genes::{LayerBits, NUM_LAYERS};
+use mohaq_beacon::model::{ErrorModel, Retrainer};
 
 /// How beacons are retrained (QAT through mohaq-sru's training pipeline).
 #[derive(Debug, Clone, Default)]

@@ -10,15 +10,15 @@ use mohaq_evo::{exhaustive_front, igd, recovered_count, EvaluationArchive, Obser
 use mohaq_hw::{Platform, ShareOfMaximum};
 use serde::Serialize;
 
-use crate::error::RunError;
-use crate::experiment::{Experiment, ExperimentKind};
-use crate::fsio::write_json_atomic;
 use crate::hardware::{hardware_report, HardwareReport};
-use crate::limits::ResolvedLimits;
-use crate::model::{fp32_size_mb, size_mb, ErrorModel, Retrainer};
 use crate::paper;
-use crate::problem::MohaqProblem;
-use crate::run::{run_search, FrontFile, RunOptions};
+use mohaq_beacon::error::RunError;
+use mohaq_beacon::experiment::{Experiment, ExperimentKind};
+use mohaq_beacon::fsio::write_json_atomic;
+use mohaq_beacon::limits::ResolvedLimits;
+use mohaq_beacon::model::{fp32_size_mb, size_mb, ErrorModel, Retrainer};
+use mohaq_beacon::problem::MohaqProblem;
+use mohaq_beacon::run::{run_search, FrontFile, RunOptions};
 
 /// Where things are and how much to run.
 #[derive(Debug, Clone)]
@@ -280,7 +280,7 @@ pub fn silago_exhaustive<M: ErrorModel>(
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
-    let nsga = crate::run::nsga2_config(&experiment);
+    let nsga = mohaq_beacon::run::nsga2_config(&experiment);
     if let Ok(Some(state)) =
         mohaq_evo::checkpoint::load(&search.run_dir, &nsga, mohaq_evo::Problem::space(&problem))
     {
@@ -392,7 +392,7 @@ fn baseline_test_error(r: &ModelResults) -> f64 {
 }
 
 /// Best value of `f` over front solutions whose test error is within `pp` of the baseline.
-fn best_within<F: Fn(&crate::run::FrontSolution) -> f64>(
+fn best_within<F: Fn(&mohaq_beacon::run::FrontSolution) -> f64>(
     front: &FrontFile,
     baseline: f64,
     pp: f64,
@@ -441,7 +441,7 @@ fn claims(
 ) -> Result<Vec<ClaimRow>, RunError> {
     let base = baseline_test_error(r);
     let fp32 = r.fp32_size_mb;
-    let ratio = |s: &crate::run::FrontSolution| fp32 / s.score.cost.size_mb;
+    let ratio = |s: &mohaq_beacon::run::FrontSolution| fp32 / s.score.cost.size_mb;
     let fmt_x = |v: Option<f64>| v.map_or("none within the limit".into(), |x| format!("{x:.1}x"));
     let mut rows = vec![
         ClaimRow {
