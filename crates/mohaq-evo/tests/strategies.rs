@@ -412,3 +412,30 @@ proptest! {
         prop_assert!(order.iter().all(|&i| i < n));
     }
 }
+
+/// Random search, NSGA-II and the seeded search make the same first evaluations whatever the
+/// budget, so one run at the largest budget gives every smaller budget's front exactly.
+#[test]
+fn stochastic_runs_at_a_smaller_budget_are_prefixes() {
+    let problem = Additive::bit_widths(6);
+    let long = |s: &dyn Fn(usize) -> StrategyRun| (s(200), s(57));
+    let cases: Vec<(StrategyRun, StrategyRun)> = vec![
+        long(&|b| RandomSearch.run(&problem, b, 8).unwrap()),
+        long(&|b| paper_nsga2().run(&problem, b, 8).unwrap()),
+        long(&|b| default_search().run(&problem, b, 8).unwrap()),
+    ];
+    for (full, short) in cases {
+        assert_eq!(&full.evaluations[..57], &short.evaluations[..]);
+    }
+}
+
+#[test]
+fn a_memo_problem_evaluates_each_candidate_once_and_changes_nothing() {
+    let problem = Additive::bit_widths(5);
+    let memo = mohaq_evo::strategy::memo::MemoProblem::new(&problem);
+    let a = RandomSearch.run(&memo, 80, 1).unwrap();
+    let b = RandomSearch.run(&memo, 80, 1).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(memo.evaluated(), 80);
+    assert_eq!(a, RandomSearch.run(&problem, 80, 1).unwrap());
+}

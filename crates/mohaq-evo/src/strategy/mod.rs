@@ -15,6 +15,7 @@ pub mod knapsack;
 pub mod knapsack_search;
 pub mod layerwise;
 pub mod lookup;
+pub mod memo;
 pub mod nsga2_search;
 pub mod random_search;
 pub mod seeded_nsga2;
