@@ -17,5 +17,6 @@ pub mod paper;
 pub mod plot;
 pub mod report;
 pub mod reproduce;
+pub mod search_quality;
 pub mod sru_model;
 pub mod sru_reproduce;

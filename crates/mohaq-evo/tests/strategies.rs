@@ -439,3 +439,33 @@ fn a_memo_problem_evaluates_each_candidate_once_and_changes_nothing() {
     assert_eq!(memo.evaluated(), 80);
     assert_eq!(a, RandomSearch.run(&problem, 80, 1).unwrap());
 }
+
+/// Sixteen options over eight layers with incommensurate costs: the staircase would grow with
+/// the product of option counts; it stays bounded and still spans the whole cost range.
+#[test]
+fn knapsack_front_stays_bounded_on_a_large_space() {
+    let options: Vec<Vec<LayerOption>> = (0..8)
+        .map(|l| {
+            (0..16)
+                .map(|k| LayerOption {
+                    genes: vec![],
+                    cost: (k as f64 + 1.0) * (1.0 + 0.1371 * l as f64).sqrt(),
+                })
+                .collect()
+        })
+        .collect();
+    let sens: Vec<Vec<Option<f64>>> = (0..8)
+        .map(|l| {
+            (0..16)
+                .map(|k| Some(((16 - k) as f64).powf(1.3 + 0.07 * l as f64)))
+                .collect()
+        })
+        .collect();
+    let front = knapsack_front(&options, &sens);
+    assert!(front.len() <= mohaq_evo::strategy::knapsack::EXACT_LIMIT);
+    let cheapest: f64 = (0..8).map(|l| options[l][0].cost).sum();
+    assert!((front[0].cost - cheapest).abs() < 1e-9);
+    assert!(front
+        .windows(2)
+        .all(|w| w[0].cost <= w[1].cost && w[0].sensitivity > w[1].sensitivity));
+}

@@ -5,10 +5,18 @@
 //! partial choice beats in both cost and sensitivity can never be part of an optimum: merging
 //! the layers one at a time and keeping only the lower-left staircase of (cost, sensitivity) is
 //! exact, and the final staircase holds an optimal choice for every budget.
+//!
+//! The staircase of a sum of layers can grow with the product of their option counts (Bit
+//! Fusion's 16 width pairs per layer over 8 layers). Beyond [`EXACT_LIMIT`] partial choices it is
+//! thinned to that many, evenly spread in cost, so memory stays bounded; within it (SiLago, and
+//! every space whose staircase stays small) the result is exact.
 
 use std::cmp::Ordering;
 
 use crate::strategy::LayerOption;
+
+/// Most partial choices kept after each layer before thinning.
+pub const EXACT_LIMIT: usize = 20_000;
 
 /// One optimal choice: the least total sensitivity at total cost `cost` or less.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,9 +53,32 @@ pub fn knapsack_front(
                 }
             }
         }
-        partial = staircase(next);
+        partial = thinned(staircase(next), EXACT_LIMIT);
     }
     partial
+}
+
+/// At most `limit` members, evenly spread over the (cost-sorted) staircase, both ends kept.
+fn thinned(all: Vec<KnapsackSolution>, limit: usize) -> Vec<KnapsackSolution> {
+    if all.len() <= limit || limit < 2 {
+        return all;
+    }
+    let n = all.len();
+    let keep: Vec<usize> = (0..limit)
+        .map(|j| ((j * (n - 1)) as f64 / (limit - 1) as f64).round() as usize)
+        .collect();
+    let mut next = keep.iter().peekable();
+    all.into_iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            let hit = next.peek().is_some_and(|&&k| k == *i);
+            while next.peek().is_some_and(|&&k| k <= *i) {
+                next.next();
+            }
+            hit
+        })
+        .map(|(_, s)| s)
+        .collect()
 }
 
 /// The members no other member beats in both cost and sensitivity (first of equals kept).
