@@ -78,15 +78,15 @@ fn tune_default<P: mohaq_evo::LayerwiseProblem>(
     use mohaq_evo::Strategy;
     let reference = mohaq_evo::reference_point(true_front)?;
     let grid = [
-        (40, 10, None, 3.0),
-        (40, 10, Some(0.25), 3.0),
-        (40, 10, Some(0.4), 3.0),
-        (20, 4, Some(0.25), 3.0),
-        (40, 10, Some(0.25), 1.0),
-        (40, 10, None, 20.0),
+        (40, 10, None, 3.0, false),
+        (40, 10, None, 3.0, true),
+        (56, 10, None, 3.0, true),
+        (40, 4, None, 3.0, true),
+        (20, 4, None, 3.0, true),
     ];
-    for (pop, off, pm, eta) in grid {
+    for (pop, off, pm, eta, model) in grid {
         let mut search = mohaq_app::search_quality::default_search();
+        search.model_sensitivity = model;
         search.config.pop_size = pop;
         search.config.n_offsprings = off;
         search.config.mutation.prob = pm;
@@ -102,7 +102,7 @@ fn tune_default<P: mohaq_evo::LayerwiseProblem>(
         }
         hv.sort_by(f64::total_cmp);
         found.sort_unstable();
-        println!("pop {pop} off {off} pm {pm:?} eta {eta}: HV ratio median {:.4} [{:.4}-{:.4}], found median {} {:?}", hv[2], hv[0], hv[4], found[2], found);
+        println!("pop {pop} off {off} pm {pm:?} eta {eta} model {model}: HV ratio median {:.4} [{:.4}-{:.4}], found median {} {:?}", hv[2], hv[0], hv[4], found[2], found);
     }
     Ok(())
 }

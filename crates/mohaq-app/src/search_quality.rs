@@ -53,6 +53,7 @@ pub fn default_search() -> SeededNsga2 {
     SeededNsga2 {
         name: "seeded NSGA-II (default)".into(),
         config,
+        model_sensitivity: false,
     }
 }
 

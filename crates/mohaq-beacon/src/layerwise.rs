@@ -71,7 +71,7 @@ impl<M: ErrorModel> MohaqProblem<'_, M> {
                         options.push((wi, ai, w as u32, a as u32));
                     }
                 }
-                options.sort_by(|x, y| (y.2 + y.3, y.2).cmp(&(x.2 + x.3, x.2)));
+                options.sort_by_key(|o| std::cmp::Reverse((o.2 + o.3, o.2)));
                 options
             })
             .collect()

@@ -146,6 +146,7 @@ fn seeded_search(pop_size: usize) -> SeededNsga2 {
     SeededNsga2 {
         name: "seeded".into(),
         config,
+        model_sensitivity: false,
     }
 }
 

@@ -23,6 +23,9 @@ pub struct SeededNsga2 {
     pub name: String,
     /// NSGA-II settings after seeding (population, offspring, operators; the seed is the run's).
     pub config: Nsga2Config,
+    /// Also seed with the knapsack optima of the problem's second-order sensitivity, when it
+    /// has one (half of the room left after the uniform and single-layer candidates).
+    pub model_sensitivity: bool,
 }
 
 impl<P: LayerwiseProblem> Strategy<P> for SeededNsga2 {
@@ -38,14 +41,32 @@ impl<P: LayerwiseProblem> Strategy<P> for SeededNsga2 {
         let options = problem.layer_options();
         let n_genes = problem.space().len();
         let front = knapsack_front(&options, &measured);
-        let room = self
+        let mut room = self
             .config
             .pop_size
             .saturating_sub(evaluator.archive().len());
-        let optima: Vec<Genes> = spread_order(front.len(), room.max(1))
-            .into_iter()
-            .map(|i| genes_of_choice(n_genes, &options, &front[i].choice))
-            .collect();
+        let mut optima: Vec<Genes> = Vec::new();
+        if self.model_sensitivity {
+            if let Ok(Some(model)) = problem.second_order_sensitivity() {
+                let model: Vec<Vec<Option<f64>>> = model
+                    .iter()
+                    .map(|row| row.iter().map(|&s| Some(s)).collect())
+                    .collect();
+                let model_front = knapsack_front(&options, &model);
+                let half = room / 2;
+                optima.extend(
+                    spread_order(model_front.len(), half)
+                        .into_iter()
+                        .map(|i| genes_of_choice(n_genes, &options, &model_front[i].choice)),
+                );
+                room -= half;
+            }
+        }
+        optima.extend(
+            spread_order(front.len(), room.max(1))
+                .into_iter()
+                .map(|i| genes_of_choice(n_genes, &options, &front[i].choice)),
+        );
         evaluator.evaluate(&optima)?;
         let archive: EvaluationArchive = evaluator.into_archive();
         // Seeds in order of promise: knapsack optima, uniform configurations, then the rest.
