@@ -238,10 +238,7 @@ pub fn reproduce_search<M: ErrorModel>(
     let run_dir = config.out_dir.join("runs").join(&experiment.name);
     // The default store (`<out>/runs/beacon-store`, next to the run directories), so that
     // `mohaq export` finds a solution's beacon from the run directory alone.
-    let options = RunOptions {
-        skip_test: false,
-        store_dir: None,
-    };
+    let options = RunOptions::default();
     tracing::info!(experiment = %experiment.name, run_dir = %run_dir.display(), "search");
     let start = std::time::Instant::now();
     let front = run_search(

@@ -81,6 +81,9 @@ pub struct RunOptions {
     pub skip_test: bool,
     /// Beacon store; default: the experiment's `beacons.store_dir`, else `<run dir>/../beacon-store`.
     pub store_dir: Option<PathBuf>,
+    /// Stop at exactly this many evaluations (counting a resumed run's), even before the
+    /// experiment's `n_gen`; the front of everything evaluated is written as usual.
+    pub max_evaluations: Option<usize>,
 }
 
 /// Where a run keeps its beacons.
@@ -232,7 +235,10 @@ pub fn run_search<M: ErrorModel>(
         }
         problem = problem.with_beacons(search);
     }
-    let engine = Nsga2::new(nsga2_config(experiment))?.with_run_dir(run_dir);
+    let mut engine = Nsga2::new(nsga2_config(experiment))?.with_run_dir(run_dir);
+    if let Some(max) = options.max_evaluations {
+        engine = engine.with_max_evaluations(max);
+    }
     let outcome = engine.run(&problem, observer)?;
     let mut scores = outcome
         .state

@@ -46,9 +46,7 @@ max_error = {{ relative = 1.5 }}
 fn check_costs_add_up(problem: &MohaqProblem<'_, SyntheticModel>) {
     let options = problem.layer_options();
     let n = problem.space().len();
-    let mut seen = vec![vec![false; 0]; 0];
     for layer in &options {
-        seen.push(vec![false; layer.len()]);
         assert!(layer.iter().all(|o| o.cost.is_finite()));
     }
     // Every gene is covered by exactly one layer.

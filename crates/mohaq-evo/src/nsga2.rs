@@ -39,6 +39,7 @@ pub struct Nsga2 {
     config: Nsga2Config,
     run_dir: Option<PathBuf>,
     seeds: Vec<Genes>,
+    max_evaluations: Option<usize>,
 }
 
 /// How a call to [`Nsga2::run`] ended.
@@ -58,6 +59,7 @@ impl Nsga2 {
             config,
             run_dir: None,
             seeds: Vec::new(),
+            max_evaluations: None,
         })
     }
 
@@ -73,6 +75,13 @@ impl Nsga2 {
     /// is there.
     pub fn with_run_dir(mut self, run_dir: impl Into<PathBuf>) -> Self {
         self.run_dir = Some(run_dir.into());
+        self
+    }
+
+    /// Stop once this many evaluations are made, exactly (the last generation is cut), even
+    /// before `n_gen` generations; a resumed run counts the evaluations it already has.
+    pub fn with_max_evaluations(mut self, max_evaluations: usize) -> Self {
+        self.max_evaluations = Some(max_evaluations);
         self
     }
 
@@ -101,8 +110,10 @@ impl Nsga2 {
                 "resuming from checkpoint"
             );
         }
-        while state.generation < self.config.n_gen {
-            let hits = match self.step(problem, &mut state) {
+        let cap = self.max_evaluations.unwrap_or(usize::MAX);
+        while state.generation < self.config.n_gen && state.n_evaluations() < cap {
+            let allowance = cap - state.n_evaluations();
+            let hits = match self.step_within(problem, &mut state, allowance) {
                 Ok(hits) => hits,
                 Err(error) => {
                     // Keep what finished: the archive has every evaluation made before the error.

@@ -22,6 +22,31 @@ pub struct Args {
     /// directory resumes a killed run without repeating finished evaluations.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Stop after exactly this many evaluations (the experiment's `n_gen` no longer limits the
+    /// run); the front of everything evaluated so far is written.
+    #[arg(long)]
+    max_evaluations: Option<usize>,
+    /// Stop after the first generation that ends past this many seconds of wall time; the front
+    /// so far is written (and the checkpoint lets a rerun continue).
+    #[arg(long)]
+    time_budget: Option<f64>,
+}
+
+/// Stops the search once its wall-time budget is spent, then defers to the progress bar.
+struct TimeBudget<'a> {
+    start: std::time::Instant,
+    seconds: Option<f64>,
+    inner: &'a mut dyn Observer,
+}
+
+impl Observer for TimeBudget<'_> {
+    fn on_generation(&mut self, r: &GenerationReport) -> Control {
+        let inner = self.inner.on_generation(r);
+        match self.seconds {
+            Some(s) if self.start.elapsed().as_secs_f64() >= s => Control::Stop,
+            _ => inner,
+        }
+    }
 }
 
 /// A progress bar over generations, driven by the engine's observer.
@@ -50,7 +75,23 @@ impl Observer for GenerationBar {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let experiment = Experiment::from_file(&args.experiment)?;
+    let mut experiment = Experiment::from_file(&args.experiment)?;
+    if let Some(t) = args.time_budget {
+        anyhow::ensure!(
+            t.is_finite() && t > 0.0,
+            "--time-budget must be a positive number of seconds, got {t}"
+        );
+    }
+    let mut n_gen_shown = experiment.search.n_gen;
+    if let Some(max) = args.max_evaluations {
+        anyhow::ensure!(max > 0, "--max-evaluations must be at least 1");
+        let s = &experiment.search;
+        // Enough generations for the budget even if some children are cache hits.
+        n_gen_shown = 1 + max
+            .saturating_sub(s.pop_size)
+            .div_ceil(s.n_offsprings.max(1));
+        experiment.search.n_gen = usize::MAX / 2;
+    }
     let out = args
         .out
         .unwrap_or_else(|| Path::new("runs").join(&experiment.name));
@@ -69,15 +110,24 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         out.display()
     );
     let retrainer: Option<&dyn Retrainer<_>> = experiment.uses_beacons().then_some(&model as _);
-    let mut bar = GenerationBar::new(experiment.search.n_gen);
+    let mut bar = GenerationBar::new(n_gen_shown);
+    let options = RunOptions {
+        max_evaluations: args.max_evaluations,
+        ..RunOptions::default()
+    };
+    let mut observer = TimeBudget {
+        start: std::time::Instant::now(),
+        seconds: args.time_budget,
+        inner: &mut bar,
+    };
     let front = run_search(
         &experiment,
         &model,
         retrainer,
         platform.as_ref(),
         &out,
-        &RunOptions::default(),
-        &mut bar,
+        &options,
+        &mut observer,
     )?;
     bar.0.finish();
     outln!(
