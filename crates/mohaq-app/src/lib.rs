@@ -23,6 +23,7 @@ pub mod plot;
 pub mod progress;
 pub mod report;
 pub mod reproduce;
+pub mod search_quality;
 pub mod sru_model;
 pub mod sru_reproduce;
 pub mod worker;

@@ -219,6 +219,85 @@ fn trim(v: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// One curve: median points joined by a line, with the range over seeds as a vertical bar.
+pub struct Curve<'a> {
+    pub label: &'a str,
+    /// (x, median, min, max).
+    pub points: Vec<(f64, f64, f64, f64)>,
+    pub color: usize,
+}
+
+/// Writes `curves` against a logarithmic x axis (evaluations) to `path`.
+pub fn curves_svg(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    curves: &[Curve<'_>],
+) -> Result<(), RunError> {
+    let fail = |e: String| RunError::Io {
+        path: path.to_path_buf(),
+        action: "drawing the plot",
+        source: std::io::Error::other(e),
+    };
+    let xs = || curves.iter().flat_map(|c| c.points.iter().map(|p| p.0));
+    // An empty plot (no method had a front) gets a default axis instead of an infinite one.
+    let x0 = xs().fold(f64::INFINITY, f64::min).clamp(1.0, 1e9);
+    let x1 = xs().fold(0.0, f64::max).clamp(x0 * 2.0, 1e10);
+    let (y0, y1) = padded(
+        curves
+            .iter()
+            .flat_map(|c| c.points.iter().flat_map(|p| [p.2, p.3])),
+    );
+    let root = SVGBackend::new(path, (760, 520)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(56)
+        .build_cartesian_2d((x0 / 1.2..x1 * 1.2).log_scale(), y0..y1)
+        .map_err(|e| fail(e.to_string()))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .draw()
+        .map_err(|e| fail(e.to_string()))?;
+    for c in curves {
+        let color = PALETTE[c.color % PALETTE.len()];
+        chart
+            .draw_series(LineSeries::new(
+                c.points.iter().map(|p| (p.0, p.1)),
+                color.stroke_width(2),
+            ))
+            .map_err(|e| fail(e.to_string()))?
+            .label(c.label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
+        chart
+            .draw_series(c.points.iter().map(move |&(x, _, lo, hi)| {
+                PathElement::new(vec![(x, lo), (x, hi)], color.stroke_width(1))
+            }))
+            .map_err(|e| fail(e.to_string()))?;
+        chart
+            .draw_series(
+                c.points
+                    .iter()
+                    .map(move |&(x, m, _, _)| Circle::new((x, m), 3, color.filled())),
+            )
+            .map_err(|e| fail(e.to_string()))?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| fail(e.to_string()))?;
+    root.present().map_err(|e| fail(e.to_string()))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,5 +369,22 @@ mod tests {
         assert!(svg.matches("<circle").count() >= 4, "{svg}");
         assert!(svg.contains("<polyline"), "step line drawn");
         assert!(svg.contains("true front") && svg.contains("gap 1.0 pp"));
+    }
+
+    #[test]
+    fn writes_curves_with_every_median() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.svg");
+        let curves = [Curve {
+            label: "random",
+            points: vec![(90.0, 0.9, 0.85, 0.95), (180.0, 0.95, 0.9, 0.97)],
+            color: 0,
+        }];
+        curves_svg(&path, "E5", "evaluations", "HV ratio", &curves).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        assert!(svg.matches("<circle").count() >= 2, "{svg}");
+        assert!(svg.contains("random"));
+        curves_svg(&path, "E5", "evaluations", "HV ratio", &[]).unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().starts_with("<svg"));
     }
 }

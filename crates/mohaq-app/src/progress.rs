@@ -135,6 +135,35 @@ impl Observer for GenerationProgress {
     }
 }
 
+/// Stops a search after the first generation that ends past a wall-time budget (the front so
+/// far is written and the checkpoint lets a rerun continue), then defers to the inner observer.
+pub struct TimeBudget<'a> {
+    start: Instant,
+    seconds: Option<f64>,
+    inner: &'a mut dyn Observer,
+}
+
+impl<'a> TimeBudget<'a> {
+    /// `seconds = None` never stops the search.
+    pub fn new(seconds: Option<f64>, inner: &'a mut dyn Observer) -> Self {
+        Self {
+            start: Instant::now(),
+            seconds,
+            inner,
+        }
+    }
+}
+
+impl Observer for TimeBudget<'_> {
+    fn on_generation(&mut self, r: &GenerationReport) -> Control {
+        let inner = self.inner.on_generation(r);
+        match self.seconds {
+            Some(s) if self.start.elapsed().as_secs_f64() >= s => Control::Stop,
+            _ => inner,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

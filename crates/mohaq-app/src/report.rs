@@ -6,9 +6,11 @@ use std::path::Path;
 use crate::hardware::HardwareReport;
 use crate::plot::{front_svg, Goal, Marker, Series};
 use crate::reproduce::{ModelResults, SearchResult};
+use crate::search_quality::{comparison_markdown, write_comparison_plot};
 use mohaq_beacon::error::RunError;
 use mohaq_beacon::fsio::write_atomic;
 use mohaq_beacon::run::FrontFile;
+use mohaq_evo::{reference_point, FrontQuality};
 
 fn opt(v: Option<f64>, digits: usize) -> String {
     v.map_or("–".into(), |x| format!("{x:.digits$}"))
@@ -311,7 +313,51 @@ pub fn write_plots(out: &Path, r: &ModelResults) -> Result<Vec<String>, RunError
         &markers,
     )?;
     names.push(e3.to_string());
+    for c in &r.search_quality {
+        let name = format!("e5_{}.svg", c.experiment);
+        write_comparison_plot(&out.join(&name), c)?;
+        names.push(name);
+    }
     Ok(names)
+}
+
+/// Hypervolume, its ratio, recall and IGD of `front` against `reference_front`, as a sentence.
+fn quality_sentence(front: &[Vec<f64>], reference_front: &[Vec<f64>], against: &str) -> String {
+    let measured = reference_point(reference_front).and_then(|point| {
+        FrontQuality::measure(front, reference_front, &point).map(|q| (q, point))
+    });
+    match measured {
+        Ok((q, point)) => format!(
+            "Hypervolume {:.4}, {:.4} of the {against}'s; {} of its {} points found; IGD {}              (reference point {:?}: the {against}'s nadir + 10 % of its range).",
+            q.hypervolume,
+            q.hv_ratio,
+            q.recovered,
+            q.reference_size,
+            opt(q.igd, 4),
+            point.iter().map(|x| (x * 1e4).round() / 1e4).collect::<Vec<_>>()
+        ),
+        Err(e) => format!("No indicators ({e})."),
+    }
+}
+
+/// The E5 section.
+fn search_quality_section(r: &ModelResults) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "\n## E5: how good is the search?\n");
+    let _ = writeln!(
+        s,
+        "Each strategy at each evaluation budget (mohaq-evo `strategy`): random search, NSGA-II \
+         with the paper's settings, the seeded default search, AMP-style greedy descent and the \
+         HAWQ-V3-style knapsack. Stochastic methods: one run per seed at the largest budget, \
+         whose first evaluations are exactly the smaller budgets' runs. SiLago reads E2's \
+         exhaustive archive (a lookup, exact); Bit Fusion evaluates the model through one \
+         shared cache.\n"
+    );
+    for c in &r.search_quality {
+        let _ = writeln!(s, "### E5: {}\n", c.experiment);
+        s.push_str(&comparison_markdown(c));
+    }
+    s
 }
 
 /// The sections of E0-E3 and the claims.
@@ -364,13 +410,37 @@ pub fn model_sections(r: &ModelResults, plots: &[String]) -> String {
             x.recovered,
             opt(x.igd, 4)
         );
+        let _ = writeln!(
+            s,
+            "{}\n",
+            quality_sentence(&x.search_front, &x.true_front, "true front")
+        );
     }
     s.push_str(&front_table("E3: Bit Fusion, inference-only", &r.bitfusion));
+    if let Some(c) = r
+        .search_quality
+        .iter()
+        .find(|c| c.experiment == r.bitfusion.front.experiment)
+    {
+        let front: Vec<Vec<f64>> = r
+            .bitfusion
+            .front
+            .solutions
+            .iter()
+            .map(|x| vec![x.score.error, -x.score.cost.speedup.unwrap_or(0.0)])
+            .collect();
+        let _ = writeln!(
+            s,
+            "\n{}",
+            quality_sentence(&front, &c.reference_front, "E5 union front")
+        );
+    }
     s.push('\n');
     s.push_str(&front_table(
         "E3: Bit Fusion, beacon-based",
         &r.bitfusion_beacon,
     ));
+    s.push_str(&search_quality_section(r));
     let _ = writeln!(s, "\n## Plots\n");
     for p in plots {
         let _ = writeln!(s, "![{p}]({p})");

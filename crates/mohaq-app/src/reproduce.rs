@@ -1,4 +1,5 @@
-//! `cargo xtask reproduce`: the paper's experiments E0-E4 and `results/REPORT.md`.
+//! `cargo xtask reproduce`: the paper's experiments E0-E4, the search-quality comparison E5, and
+//! `results/REPORT.md`.
 //!
 //! E4 (hardware models) needs no model. E0-E3 run on any [`ErrorModel`] + [`Retrainer`]; the
 //! xtask passes the shipped trained SRU. `quick` shrinks budgets (population, generations,
@@ -12,6 +13,9 @@ use serde::Serialize;
 
 use crate::hardware::{hardware_report, HardwareReport};
 use crate::paper;
+use crate::search_quality::{
+    compare_strategies, Comparison, E5_BUDGETS, E5_QUICK_BUDGETS, E5_QUICK_SEEDS, E5_SEEDS,
+};
 use mohaq_beacon::error::RunError;
 use mohaq_beacon::experiment::{Experiment, ExperimentKind};
 use mohaq_beacon::fsio::write_json_atomic;
@@ -19,6 +23,8 @@ use mohaq_beacon::limits::ResolvedLimits;
 use mohaq_beacon::model::{fp32_size_mb, size_mb, ErrorModel, Retrainer};
 use mohaq_beacon::problem::MohaqProblem;
 use mohaq_beacon::run::{run_search, FrontFile, RunOptions};
+use mohaq_evo::strategy::lookup::LookupProblem;
+use mohaq_evo::strategy::memo::MemoProblem;
 
 /// Where things are and how much to run.
 #[derive(Debug, Clone)]
@@ -175,6 +181,8 @@ pub struct ModelResults {
     pub silago_exhaustive: Option<ExhaustiveCheck>,
     pub bitfusion: SearchResult,
     pub bitfusion_beacon: SearchResult,
+    /// E5: the strategies compared on SiLago (against its true front) and Bit Fusion.
+    pub search_quality: Vec<Comparison>,
     pub claims: Vec<ClaimRow>,
 }
 
@@ -224,11 +232,7 @@ pub fn reproduce_search<M: ErrorModel>(
     let run_dir = config.out_dir.join("runs").join(&experiment.name);
     // The default store (`<out>/runs/beacon-store`, next to the run directories), so that
     // `mohaq export` finds a solution's beacon from the run directory alone.
-    let options = RunOptions {
-        skip_test: false,
-        store_dir: None,
-        dispatch: None,
-    };
+    let options = RunOptions::default();
     tracing::info!(experiment = %experiment.name, run_dir = %run_dir.display(), "search");
     let start = std::time::Instant::now();
     let front = run_search(
@@ -317,6 +321,96 @@ pub fn silago_exhaustive<M: ErrorModel>(
     })
 }
 
+/// E5 budgets and seeds (reduced for `--quick`).
+fn e5_plan(config: &ReproduceConfig) -> (&'static [usize], &'static [u64]) {
+    if config.quick {
+        (&E5_QUICK_BUDGETS, &E5_QUICK_SEEDS)
+    } else {
+        (&E5_BUDGETS, &E5_SEEDS)
+    }
+}
+
+/// E5 on SiLago: every strategy reads E2's exhaustive archive through a lookup problem (exact:
+/// the archive holds what evaluating gives) and is scored against the true front.
+pub fn silago_search_quality<M: ErrorModel>(
+    config: &ReproduceConfig,
+    model: &M,
+) -> Result<Comparison, RunError> {
+    let experiment = load_experiment(config, "silago")?;
+    let platform = load_platform(&experiment)?;
+    let limits = ResolvedLimits::resolve(
+        &experiment,
+        model.float_error()?,
+        fp32_size_mb(model.workload()),
+        platform.as_ref(),
+    );
+    let problem = MohaqProblem::new(&experiment, model, platform.as_ref(), limits)?;
+    let cache_path = config
+        .out_dir
+        .join(format!("e2_exhaustive_archive-{}.json", experiment.name));
+    let text = std::fs::read_to_string(&cache_path).map_err(|source| RunError::Io {
+        path: cache_path.clone(),
+        action: "reading the E2 exhaustive archive for E5",
+        source,
+    })?;
+    let archive: EvaluationArchive = serde_json::from_str(&text).map_err(|e| {
+        RunError::Invalid(format!("{}: malformed archive: {e}", cache_path.display()))
+    })?;
+    let true_front: Vec<Vec<f64>> = archive
+        .pareto_front()
+        .into_iter()
+        .map(|r| r.evaluation.objectives.clone())
+        .collect();
+    let (budgets, seeds) = e5_plan(config);
+    tracing::info!(experiment = %experiment.name, "E5: strategies against the true front");
+    compare_strategies(
+        &experiment.name,
+        names_of(&problem),
+        &LookupProblem::new(&problem, &archive),
+        Some((true_front, archive.len())),
+        budgets,
+        seeds,
+    )
+}
+
+/// E5 on Bit Fusion: the strategies evaluate the model through one shared cache, scored
+/// against the union of all their fronts (the space is too large to enumerate).
+pub fn bitfusion_search_quality<M: ErrorModel>(
+    config: &ReproduceConfig,
+    model: &M,
+) -> Result<Comparison, RunError> {
+    let experiment = load_experiment(config, "bitfusion")?;
+    let platform = load_platform(&experiment)?;
+    let limits = ResolvedLimits::resolve(
+        &experiment,
+        model.float_error()?,
+        fp32_size_mb(model.workload()),
+        platform.as_ref(),
+    );
+    let problem = MohaqProblem::new(&experiment, model, platform.as_ref(), limits)?;
+    let memo = MemoProblem::new(&problem);
+    let (budgets, seeds) = e5_plan(config);
+    tracing::info!(experiment = %experiment.name, "E5: strategies against the union of fronts");
+    let c = compare_strategies(
+        &experiment.name,
+        names_of(&problem),
+        &memo,
+        None,
+        budgets,
+        seeds,
+    )?;
+    tracing::info!(evaluations = memo.evaluated(), "E5 Bit Fusion done");
+    Ok(c)
+}
+
+fn names_of<M: ErrorModel>(problem: &MohaqProblem<'_, M>) -> Vec<String> {
+    problem
+        .objective_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
 /// E0-E3 on `model`, then the claims.
 pub fn reproduce_model<M: ErrorModel + Retrainer<<M as ErrorModel>::Weights>>(
     config: &ReproduceConfig,
@@ -352,7 +446,14 @@ pub fn reproduce_models<'m, M: ErrorModel + Retrainer<<M as ErrorModel>::Weights
         &silago,
         exhaustive_progress,
     )?);
+    let silago_quality = silago_search_quality(config, silago_model)?;
     let bitfusion = reproduce_search(config, "bitfusion", model_for("bitfusion"), None, observer)?;
+    let bitfusion_quality = bitfusion_search_quality(config, model_for("bitfusion"))?;
+    let search_quality = vec![silago_quality, bitfusion_quality];
+    save_json(
+        &config.out_dir.join("e5_search_quality.json"),
+        &search_quality,
+    )?;
     let beacon_model = model_for("bitfusion-beacon");
     let bitfusion_beacon = reproduce_search(
         config,
@@ -371,6 +472,7 @@ pub fn reproduce_models<'m, M: ErrorModel + Retrainer<<M as ErrorModel>::Weights
         silago_exhaustive,
         bitfusion,
         bitfusion_beacon,
+        search_quality,
         claims: Vec::new(),
     };
     results.claims = claims(config, &results, model.workload())?;

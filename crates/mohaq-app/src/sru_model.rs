@@ -10,10 +10,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use mohaq_hw::Workload;
+use mohaq_quant::BitWidth;
 use mohaq_sru::data::Split;
 use mohaq_sru::features::{Dataset, LoadOptions};
 use mohaq_sru::model::{ModelBundle, ModelConfig, ModelParams};
 use mohaq_sru::quantized::{BitConfig, QuantizedEvaluator};
+use mohaq_sru::train::fisher::{empirical_fisher_means, matrix_weights, quantization_perturbation};
 use mohaq_sru::train::pipeline::{evaluate_bundle, load, PipelineOptions};
 use mohaq_sru::train::qat::qat_fine_tune;
 use mohaq_sru::train::SilentObserver;
@@ -22,7 +24,7 @@ use sha2::{Digest, Sha256};
 use mohaq_beacon::error::{ModelFailure, RunError};
 use mohaq_beacon::experiment::Experiment;
 use mohaq_beacon::genes::{LayerBits, NUM_LAYERS};
-use mohaq_beacon::model::{ErrorModel, Retrainer};
+use mohaq_beacon::model::{ErrorModel, Retrainer, SecondOrderSensitivity};
 
 /// How beacons are retrained (QAT through mohaq-sru's training pipeline).
 #[derive(Debug, Clone, Default)]
@@ -54,6 +56,10 @@ pub struct SruModel {
     retrain: RetrainSettings,
     /// Requests served differently than asked (see [`ErrorModel::notes`]).
     notes: Vec<String>,
+    /// The optimisation subset, kept for the curvature of the second-order sensitivity.
+    dev_data: Dataset,
+    /// Empirical-Fisher means per matrix layer, computed on first use.
+    curvature: std::sync::OnceLock<Result<Vec<f64>, String>>,
 }
 
 /// The first `n` utterances (0: all), with a note when `n` is more than the split has.
@@ -146,6 +152,8 @@ impl SruModel {
             float_error,
             retrain,
             notes: Vec::new(),
+            dev_data: dev.clone(),
+            curvature: std::sync::OnceLock::new(),
         })
     }
 
@@ -295,6 +303,41 @@ impl ErrorModel for SruModel {
         dev.evaluate(&config)
             .map(|r| r.per)
             .map_err(|e| ModelFailure::new(format!("evaluating {}", bits.display_genes()), e))
+    }
+
+    /// Empirical Fisher (candle gives no Hessian-vector products, so no Hutchinson trace) on the
+    /// optimisation subset, times ‖Q(W) − W‖² at each width; weights only (activations zero).
+    fn second_order_sensitivity(
+        &self,
+        widths: &[u32],
+    ) -> Result<Option<SecondOrderSensitivity>, ModelFailure> {
+        let curvature = self
+            .curvature
+            .get_or_init(|| {
+                let seqs = mohaq_sru::train::pipeline::sequences(&self.dev_data);
+                empirical_fisher_means(&self.bundle.params, &seqs).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| ModelFailure::new("empirical Fisher on the dev subset", e.clone()))?;
+        let weights = matrix_weights(&self.bundle.params);
+        let mut weight = Vec::with_capacity(weights.len());
+        for (w, c) in weights.iter().zip(curvature) {
+            let mut row = Vec::with_capacity(widths.len());
+            for &b in widths {
+                let bits = BitWidth::new(b)
+                    .map_err(|e| ModelFailure::new("second-order sensitivity", e))?;
+                let d = quantization_perturbation(w, bits)
+                    .map_err(|e| ModelFailure::new("quantization perturbation", e))?;
+                row.push(c * d);
+            }
+            weight.push(row);
+        }
+        let activation = vec![vec![0.0; widths.len()]; weight.len()];
+        Ok(Some(SecondOrderSensitivity {
+            method: "empirical Fisher × ‖Q(W) − W‖² (weights only)".into(),
+            weight,
+            activation,
+        }))
     }
 
     fn test_error(

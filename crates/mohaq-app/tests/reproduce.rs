@@ -95,8 +95,26 @@ fn quick_reproduction_on_the_synthetic_model_writes_a_full_report() {
         "4.9 pp",
         "97 %",
         "e3_bitfusion.svg",
+        "E5: how good is the search",
+        "HV ratio",
+        "Hypervolume",
+        "reference point",
     ] {
         assert!(report.contains(needle), "missing {needle}");
     }
     assert!(out.path().join("e2_silago.svg").is_file());
+    // E5: SiLago against its exhaustive front, Bit Fusion against the union of fronts.
+    assert_eq!(r.search_quality.len(), 2);
+    assert!(r.search_quality[0]
+        .reference_kind
+        .contains("256 candidates"));
+    assert!(r.search_quality[1].reference_kind.contains("union"));
+    for c in &r.search_quality {
+        assert!(out
+            .path()
+            .join(format!("e5_{}.svg", c.experiment))
+            .is_file());
+        assert_eq!(c.methods.len(), 5);
+    }
+    assert!(out.path().join("e5_search_quality.json").is_file());
 }

@@ -332,6 +332,20 @@ impl Experiment {
 
     /// Every count in the file within [`SIZE_LIMITS`], so that a typo (`pop_size = 10^12`) is a
     /// clear error instead of an allocation failure or a run that never ends.
+    /// The same experiment with as many generations as the size limits allow, for a run that an
+    /// evaluation cap or a time budget stops instead. The value depends only on the experiment, so
+    /// a capped run resumes under another cap.
+    pub fn without_generation_limit(mut self) -> Self {
+        let room = MAX_EVALUATIONS.saturating_sub(self.search.pop_size as u64)
+            / (self.search.n_offsprings.max(1) as u64);
+        let most = SIZE_LIMITS
+            .iter()
+            .find(|(k, _, _)| *k == "search.n_gen")
+            .map_or(room, |(_, limit, _)| *limit);
+        self.search.n_gen = room.min(most).max(1) as usize;
+        self
+    }
+
     fn check_sizes(&self, origin: &Path) -> Result<(), ExperimentError> {
         let beacons = self.beacons.as_ref();
         let values: [(&str, Option<u64>); 9] = [

@@ -12,6 +12,7 @@ pub mod error;
 pub mod experiment;
 pub mod fsio;
 pub mod genes;
+pub mod layerwise;
 pub mod limits;
 pub mod model;
 pub mod problem;

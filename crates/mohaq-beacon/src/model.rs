@@ -45,6 +45,27 @@ pub trait ErrorModel: Sync {
         bits: &LayerBits,
         weights: Option<&Self::Weights>,
     ) -> Result<f64, ModelFailure>;
+
+    /// A second-order estimate of how much each layer's quantization at each of `widths` adds
+    /// to the loss (HAWQ-V3: curvature × ‖Q(W) − W‖²), from the model alone, without evaluating
+    /// candidates. `None` (the default) when the model cannot give one.
+    fn second_order_sensitivity(
+        &self,
+        _widths: &[u32],
+    ) -> Result<Option<SecondOrderSensitivity>, ModelFailure> {
+        Ok(None)
+    }
+}
+
+/// Per-layer second-order sensitivities, in layer order, one value per requested width.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecondOrderSensitivity {
+    /// How the curvature was estimated ("Hessian trace (Hutchinson)", "empirical Fisher", ...).
+    pub method: String,
+    /// `[layer][k]`: the layer's weights at `widths[k]`.
+    pub weight: Vec<Vec<f64>>,
+    /// `[layer][k]`: the layer's input activations at `widths[k]` (zeros where not modelled).
+    pub activation: Vec<Vec<f64>>,
 }
 
 /// Quantization-aware retraining of beacons and the storage of its result.

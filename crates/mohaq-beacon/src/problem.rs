@@ -172,6 +172,11 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
         &self.limits
     }
 
+    /// The platform costs come from (none for the compression experiment).
+    pub fn platform(&self) -> Option<&'a Platform> {
+        self.platform
+    }
+
     pub fn model(&self) -> &'a M {
         self.model
     }

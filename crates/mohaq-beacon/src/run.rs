@@ -88,6 +88,9 @@ pub struct RunOptions {
     pub store_dir: Option<PathBuf>,
     /// Where large evaluation batches and beacon retraining run; in this process if `None`.
     pub dispatch: Option<Dispatch>,
+    /// Stop at exactly this many evaluations (counting a resumed run's), even before the
+    /// experiment's `n_gen`; the front of everything evaluated is written as usual.
+    pub max_evaluations: Option<usize>,
 }
 
 /// Where a run keeps its beacons.
@@ -285,7 +288,10 @@ pub fn run_search<M: ErrorModel>(
         let search = open_beacon_search(experiment, &problem, retrainer, run_dir, options)?;
         problem = problem.with_beacons(search);
     }
-    let engine = Nsga2::new(nsga2_config(experiment))?.with_run_dir(run_dir);
+    let mut engine = Nsga2::new(nsga2_config(experiment))?.with_run_dir(run_dir);
+    if let Some(max) = options.max_evaluations {
+        engine = engine.with_max_evaluations(max);
+    }
     let outcome = engine.run(&problem, observer)?;
     let mut scores = outcome
         .state

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ModelFailure;
 use crate::genes::{LayerBits, NUM_LAYERS};
-use crate::model::{ErrorModel, Retrainer};
+use crate::model::{ErrorModel, Retrainer, SecondOrderSensitivity};
 
 /// Error of the float model.
 const FLOAT_ERROR: f64 = 18.0;
@@ -142,6 +142,25 @@ impl ErrorModel for SyntheticModel {
         weights: Option<&SyntheticWeights>,
     ) -> Result<f64, ModelFailure> {
         Ok(Self::raw_error(bits, weights) * 1.04 + 0.3)
+    }
+
+    /// The separable part of its own error formula (the interaction term left out), as an
+    /// exact "second-order" model would see it.
+    fn second_order_sensitivity(
+        &self,
+        widths: &[u32],
+    ) -> Result<Option<SecondOrderSensitivity>, ModelFailure> {
+        let table = |penalty: fn(u32) -> f64| -> Vec<Vec<f64>> {
+            SENSITIVITY
+                .iter()
+                .map(|s| widths.iter().map(|&b| s * penalty(b)).collect())
+                .collect()
+        };
+        Ok(Some(SecondOrderSensitivity {
+            method: "synthetic (exact separable part)".into(),
+            weight: table(weight_penalty),
+            activation: table(activation_penalty),
+        }))
     }
 }
 

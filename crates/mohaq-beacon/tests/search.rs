@@ -472,3 +472,45 @@ fn a_second_search_on_a_locked_run_dir_is_refused_with_the_holders_pid() {
     drop(held);
     assert!(run(&exp, &model, None, &run_dir).unwrap().completed);
 }
+
+/// `max_evaluations` stops a run at exactly that many evaluations, before `n_gen`, and a rerun
+/// with a larger cap resumes it (a cut generation is kept, so the trajectory then differs from
+/// an uncut run's).
+#[test]
+fn a_run_stops_at_exactly_its_evaluation_cap_and_resumes_past_it() {
+    let mut exp = experiment(COMPRESSION);
+    exp.search.n_gen = 1_000;
+    let model = SyntheticModel::new();
+    let dir = tempfile::tempdir().unwrap();
+    let capped = |max: usize| RunOptions {
+        max_evaluations: Some(max),
+        ..RunOptions::default()
+    };
+    let front = run_search(
+        &exp,
+        &model,
+        None,
+        None,
+        dir.path(),
+        &capped(23),
+        &mut Silent,
+    )
+    .unwrap();
+    assert_eq!(front.n_evaluations, 23);
+    assert!(!front.solutions.is_empty());
+    let front = run_search(
+        &exp,
+        &model,
+        None,
+        None,
+        dir.path(),
+        &capped(41),
+        &mut Silent,
+    )
+    .unwrap();
+    assert_eq!(front.n_evaluations, 41);
+    assert!(
+        front.resumed_from.is_some(),
+        "the second call resumed the first"
+    );
+}

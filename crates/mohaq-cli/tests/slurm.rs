@@ -131,6 +131,7 @@ fn search_with_beacons_through_slurm_matches_local_bit_for_bit() {
             skip_test: false,
             store_dir: Some(dir.path().join(name).join("store")),
             dispatch,
+            max_evaluations: None,
         };
         let run_dir = dir.path().join(name).join("run");
         run_search(

@@ -64,6 +64,27 @@ pub(crate) fn evaluate_through_cache<P: Problem>(
     })
 }
 
+/// How many leading `candidates` can go through the cache while at most `allowance` of them are
+/// new (neither in `archive` nor earlier in the list): the cut that honours an evaluation budget
+/// exactly, in candidate order.
+pub(crate) fn within_allowance(
+    archive: &EvaluationArchive,
+    candidates: &[Genes],
+    allowance: usize,
+) -> usize {
+    let mut queued = GeneKeySet::default();
+    let mut fresh = 0;
+    for (i, g) in candidates.iter().enumerate() {
+        if !archive.contains(g) && queued.insert(GeneKey::of(g)) {
+            if fresh == allowance {
+                return i;
+            }
+            fresh += 1;
+        }
+    }
+    candidates.len()
+}
+
 /// Rejects evaluations the engine cannot rank or store.
 fn check_evaluation<P: Problem>(
     problem: &P,

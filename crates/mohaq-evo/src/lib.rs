@@ -1,4 +1,5 @@
-//! NSGA-II, generic over problems; hypervolume and other indicators; exhaustive ground truth.
+//! NSGA-II, generic over problems; search strategies under an evaluation budget (random,
+//! sensitivity baselines, seeded NSGA-II); hypervolume and other indicators; exhaustive ground truth.
 //!
 //! The engine follows pymoo 0.4's NSGA-II, which the MOHAQ authors used, module by module:
 //! [`sampling`], [`crossover`] (SBX), [`mutation`] (polynomial), [`duplicates`], [`selection`]
@@ -29,10 +30,12 @@ pub mod observer;
 pub mod pareto_archive;
 pub mod population;
 pub mod problem;
+pub mod quality;
 pub mod sampling;
 pub mod selection;
 pub mod sorting;
 pub mod state;
+pub mod strategy;
 pub mod survival;
 pub mod test_problems;
 
@@ -47,4 +50,6 @@ pub use observer::{Control, GenerationReport, Observer, Silent};
 pub use pareto_archive::ParetoArchive;
 pub use population::Individual;
 pub use problem::{Evaluation, Genes, Problem, Space, Variable};
+pub use quality::{reference_point, FrontQuality};
 pub use state::Nsga2State;
+pub use strategy::{LayerOption, LayerwiseProblem, Strategy, StrategyRun};

@@ -15,7 +15,7 @@ use crate::config::Nsga2Config;
 use crate::crossover::sbx;
 use crate::duplicates::{GeneKey, GeneKeySet};
 use crate::error::Nsga2Error;
-use crate::evaluation::evaluate_through_cache;
+use crate::evaluation::{evaluate_through_cache, within_allowance};
 use crate::hypervolume::hypervolume;
 use crate::mutation::polynomial_mutation;
 use crate::observer::{Control, GenerationReport, Observer};
@@ -38,6 +38,8 @@ const SAMPLING_TRIES_PER_MEMBER: usize = 100;
 pub struct Nsga2 {
     config: Nsga2Config,
     run_dir: Option<PathBuf>,
+    seeds: Vec<Genes>,
+    max_evaluations: Option<usize>,
 }
 
 /// How a call to [`Nsga2::run`] ended.
@@ -56,13 +58,30 @@ impl Nsga2 {
         Ok(Self {
             config,
             run_dir: None,
+            seeds: Vec::new(),
+            max_evaluations: None,
         })
+    }
+
+    /// Starts the initial population with these candidates (in order, duplicates and genes
+    /// outside the space dropped, at most `pop_size`) and fills the rest at random. Seeds shape
+    /// the trajectory, so a resumed run must be given the same seeds.
+    pub fn with_seeds(mut self, seeds: Vec<Genes>) -> Self {
+        self.seeds = seeds;
+        self
     }
 
     /// Checkpoint into `run_dir` after every generation, and resume from its checkpoint if one
     /// is there.
     pub fn with_run_dir(mut self, run_dir: impl Into<PathBuf>) -> Self {
         self.run_dir = Some(run_dir.into());
+        self
+    }
+
+    /// Stop once this many evaluations are made, exactly (the last generation is cut), even
+    /// before `n_gen` generations; a resumed run counts the evaluations it already has.
+    pub fn with_max_evaluations(mut self, max_evaluations: usize) -> Self {
+        self.max_evaluations = Some(max_evaluations);
         self
     }
 
@@ -91,8 +110,10 @@ impl Nsga2 {
                 "resuming from checkpoint"
             );
         }
-        while state.generation < self.config.n_gen {
-            let hits = match self.step(problem, &mut state) {
+        let cap = self.max_evaluations.unwrap_or(usize::MAX);
+        while state.generation < self.config.n_gen && state.n_evaluations() < cap {
+            let allowance = cap - state.n_evaluations();
+            let hits = match self.step_within(problem, &mut state, allowance) {
                 Ok(hits) => hits,
                 Err(error) => {
                     // Keep what finished: the archive has every evaluation made before the error.
@@ -139,6 +160,18 @@ impl Nsga2 {
         problem: &P,
         state: &mut Nsga2State,
     ) -> Result<usize, Nsga2Error> {
+        self.step_within(problem, state, usize::MAX)
+    }
+
+    /// [`Nsga2::step`] that makes at most `allowance` new evaluations: candidates are cut, in
+    /// order, before the first one that would exceed it (so a budgeted search ends on its
+    /// budget exactly). With an allowance the generation cannot exceed, it is [`Nsga2::step`].
+    pub fn step_within<P: Problem>(
+        &self,
+        problem: &P,
+        state: &mut Nsga2State,
+        allowance: usize,
+    ) -> Result<usize, Nsga2Error> {
         let mut rng = state.rng.clone();
         let space = problem.space();
         let generation = state.generation + 1;
@@ -150,6 +183,8 @@ impl Nsga2 {
                 state.population.clone(),
             )
         };
+        let mut candidates = candidates;
+        candidates.truncate(within_allowance(&state.archive, &candidates, allowance));
         let evaluated =
             evaluate_through_cache(problem, &mut state.archive, &candidates, generation)?;
         let mut pool = parents;
@@ -199,7 +234,7 @@ impl Nsga2 {
         Ok(())
     }
 
-    /// `pop_size` distinct random candidates (fewer only if the space is smaller or the draws
+    /// The seeds, then distinct random candidates up to `pop_size` (fewer only if the space is smaller or the draws
     /// run out); pymoo instead drops duplicates and starts with fewer.
     fn initial_genes(&self, space: &Space, rng: &mut ChaCha8Rng) -> Vec<Genes> {
         let wanted = space.cardinality().map_or(self.config.pop_size, |c| {
@@ -207,6 +242,11 @@ impl Nsga2 {
         });
         let mut seen = GeneKeySet::default();
         let mut genes = Vec::with_capacity(wanted);
+        for seed in &self.seeds {
+            if genes.len() < wanted && space.contains(seed) && seen.insert(GeneKey::of(seed)) {
+                genes.push(seed.clone());
+            }
+        }
         let mut tries = wanted * SAMPLING_TRIES_PER_MEMBER;
         while genes.len() < wanted && tries > 0 {
             tries -= 1;

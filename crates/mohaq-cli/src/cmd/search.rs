@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use mohaq_app::progress::GenerationProgress;
+use mohaq_app::progress::{GenerationProgress, TimeBudget};
 use mohaq_app::sru_model::SruModel;
 use mohaq_beacon::{run_search, Experiment, Retrainer, RunOptions};
 
@@ -23,10 +23,28 @@ pub struct Args {
     out: Option<PathBuf>,
     #[command(flatten)]
     executor: super::executor::ExecutorArgs,
+    /// Stop after exactly this many evaluations (the experiment's `n_gen` no longer limits the
+    /// run); the front of everything evaluated so far is written.
+    #[arg(long)]
+    max_evaluations: Option<usize>,
+    /// Stop after the first generation that ends past this many seconds of wall time; the front
+    /// so far is written (and the checkpoint lets a rerun continue).
+    #[arg(long)]
+    time_budget: Option<f64>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let experiment = Experiment::from_file(&args.experiment)?.resolve(Path::new("."));
+    let mut experiment = Experiment::from_file(&args.experiment)?.resolve(Path::new("."));
+    if let Some(t) = args.time_budget {
+        anyhow::ensure!(
+            t.is_finite() && t > 0.0,
+            "--time-budget must be a positive number of seconds, got {t}"
+        );
+    }
+    if let Some(max) = args.max_evaluations {
+        anyhow::ensure!(max > 0, "--max-evaluations must be at least 1");
+        experiment = experiment.without_generation_limit();
+    }
     let out = args
         .out
         .unwrap_or_else(|| Path::new("runs").join(&experiment.name));
@@ -55,12 +73,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             d.executor.describe()
         );
     }
+    let retrainer: Option<&dyn Retrainer<_>> = experiment.uses_beacons().then_some(&model as _);
     let options = RunOptions {
         dispatch,
+        max_evaluations: args.max_evaluations,
         ..RunOptions::default()
     };
-    let retrainer: Option<&dyn Retrainer<_>> = experiment.uses_beacons().then_some(&model as _);
     let mut bar = GenerationProgress::new(experiment.search.n_gen);
+    let mut observer = TimeBudget::new(args.time_budget, &mut bar);
     let front = run_search(
         &experiment,
         &model,
@@ -68,7 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         platform.as_ref(),
         &out,
         &options,
-        &mut bar,
+        &mut observer,
     )?;
     bar.0.finish();
     outln!(

@@ -8,6 +8,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod error;
 pub mod evaluate;
+pub mod fisher;
 
 pub use batching::SequenceRef;
 pub use checkpoint::{EpochSummary, TrainState};
