@@ -66,7 +66,7 @@ pub use fixed::FixedFormat;
 pub use kernel::{
     available_paths, avx2_available, avx_vnni_available, needs_wide_accumulator, qmatmul,
     qmatmul_int, qmatmul_with, quantized_linear, reference_qmatmul_int, KernelPath,
-    QuantizedActivations, ACT_ALIGN,
+    QuantizedActivations, SimdLevel, ACT_ALIGN,
 };
 pub use pack::{packed_row_bytes, PackedMatrix};
 pub use params::{fake_quant_slice, QuantParams};

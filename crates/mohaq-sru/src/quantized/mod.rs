@@ -7,6 +7,7 @@ pub mod calibration;
 pub mod engine;
 pub mod error;
 pub mod evaluator;
+mod expf;
 pub mod fixed;
 
 pub use bits::{BitConfig, BitsError, LayerBits};
