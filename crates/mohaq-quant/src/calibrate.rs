@@ -192,7 +192,11 @@ vectorized! {
     /// a block at a time (that part vectorizes), then counted.
     fn histogram(values: &[f32], max: f64, width: f64, counts: &mut [u64; MMSE_BINS]) {
         const BLOCK: usize = 64;
+        // Four interleaved sub-histograms, so that runs of equal bins do not wait on each
+        // other's increments; integer sums, so the total is exact.
+        let mut sub = [[0u32; MMSE_BINS]; 4];
         let mut idx = [0u32; BLOCK];
+        let mut pending = 0usize;
         for chunk in values.chunks(BLOCK) {
             for (slot, &v) in idx.iter_mut().zip(chunk) {
                 // v ≥ −max, so the quotient is never negative and truncation is its floor; it is
@@ -200,9 +204,27 @@ vectorized! {
                 let q = ((v as f64 + max) / width) as i32;
                 *slot = q.min(MMSE_BINS as i32 - 1) as u32;
             }
-            for &i in &idx[..chunk.len()] {
-                counts[i as usize] += 1;
+            for (n, &i) in idx[..chunk.len()].iter().enumerate() {
+                sub[n % 4][i as usize] += 1;
             }
+            pending += chunk.len();
+            if pending >= 1 << 31 {
+                // No u32 bin can have overflowed yet.
+                flush(&mut sub, counts);
+                pending = 0;
+            }
+        }
+        flush(&mut sub, counts);
+    }
+}
+
+/// Adds the sub-histograms into `counts` and clears them.
+#[inline(always)]
+fn flush(sub: &mut [[u32; MMSE_BINS]; 4], counts: &mut [u64; MMSE_BINS]) {
+    for s in sub.iter_mut() {
+        for (c, v) in counts.iter_mut().zip(s.iter_mut()) {
+            *c += u64::from(*v);
+            *v = 0;
         }
     }
 }

@@ -106,11 +106,16 @@ pub fn recurrence_fixed(
     recurrence_fixed_at(SimdLevel::detect(), dims, u, highway, params_fx, h);
 }
 
+/// Hidden units per block of the recurrence: one AVX-512 register of f32.
+const LANES: usize = 16;
+
 vectorized! {
     /// [`recurrence_fixed`] on a chosen instruction set (every level gives the same bits).
     ///
-    /// Each time step is one loop over the hidden units with no calls (the gates' `expf` is
-    /// [`expf`], inlined), so it runs one SIMD register of units at a time.
+    /// Each time step runs over the hidden units in blocks of [`LANES`] copied into fixed-size
+    /// arrays, so the compiler sees no aliasing and no bounds and turns the block (gates with the
+    /// inlined [`expf`], rounding, state update) into straight SIMD code; the last block is
+    /// zero-padded.
     pub fn recurrence_fixed_at(
         dims: RecurrenceDims,
         u: &[f32],
@@ -124,36 +129,48 @@ vectorized! {
         let state = Grid::new(scale_for(max_magnitude(u).max(hw_range)));
         let mut c = vec![0f32; hd];
         for d in 0..2 {
-            let vf = &params_fx[d * hd..(d + 1) * hd];
-            let vr = &params_fx[(2 + d) * hd..(3 + d) * hd];
-            let bf = &params_fx[(4 + d) * hd..(5 + d) * hd];
-            let br = &params_fx[(6 + d) * hd..(7 + d) * hd];
+            let param = |i: usize| &params_fx[(2 * i + d) * hd..(2 * i + d + 1) * hd];
+            let (vf, vr, bf, br) = (param(0), param(1), param(2), param(3));
             c.fill(0.0);
             for s in 0..t_max {
                 let t = if d == 0 { s } else { t_max - 1 - s };
                 let ub = &u[(t * 2 + d) * k * hd..][..k * hd];
-                let (u0, u1, u2) = (&ub[..hd], &ub[hd..2 * hd], &ub[2 * hd..3 * hd]);
+                let x = match highway {
+                    None => &ub[3 * hd..4 * hd],
+                    Some((x, _)) => &x[t * 2 * hd + d * hd..][..hd],
+                };
                 let out = &mut h[t * 2 * hd + d * hd..][..hd];
-                let gates = Gates { vf, vr, bf, br, u1, u2 };
-                match highway {
-                    None => {
-                        let u3 = &ub[3 * hd..4 * hd];
-                        for j in 0..hd {
-                            let (ef, er) = gates.exp_neg(j, c[j]);
-                            let (cn, hj) = cell(gate, state, c[j], ef, er, u0[j], u3[j]);
-                            c[j] = cn;
-                            out[j] = hj;
+                for j0 in (0..hd).step_by(LANES) {
+                    let n = LANES.min(hd - j0);
+                    let load = |v: &[f32]| {
+                        let mut a = [0f32; LANES];
+                        if n == LANES {
+                            // A constant-length copy: register moves, not a `memcpy` call.
+                            a.copy_from_slice(&v[j0..j0 + LANES]);
+                        } else {
+                            a[..n].copy_from_slice(&v[j0..j0 + n]);
                         }
-                    }
-                    Some((x, a)) => {
-                        let xs = &x[t * 2 * hd + d * hd..][..hd];
-                        for j in 0..hd {
-                            let xp = state.round(a * xs[j]);
-                            let (ef, er) = gates.exp_neg(j, c[j]);
-                            let (cn, hj) = cell(gate, state, c[j], ef, er, u0[j], xp);
-                            c[j] = cn;
-                            out[j] = hj;
-                        }
+                        a
+                    };
+                    let block = Block {
+                        u0: load(&ub[..hd]),
+                        u1: load(&ub[hd..2 * hd]),
+                        u2: load(&ub[2 * hd..3 * hd]),
+                        x: load(x),
+                        vf: load(vf),
+                        vr: load(vr),
+                        bf: load(bf),
+                        br: load(br),
+                    };
+                    let mut cb = load(&c);
+                    let mut hb = [0f32; LANES];
+                    block.step(gate, state, highway.map(|(_, a)| a), &mut cb, &mut hb);
+                    if n == LANES {
+                        c[j0..j0 + LANES].copy_from_slice(&cb);
+                        out[j0..j0 + LANES].copy_from_slice(&hb);
+                    } else {
+                        c[j0..j0 + n].copy_from_slice(&cb[..n]);
+                        out[j0..j0 + n].copy_from_slice(&hb[..n]);
                     }
                 }
             }
@@ -161,24 +178,47 @@ vectorized! {
     }
 }
 
-/// The gate inputs of one direction at one time step.
-struct Gates<'a> {
-    vf: &'a [f32],
-    vr: &'a [f32],
-    bf: &'a [f32],
-    br: &'a [f32],
-    u1: &'a [f32],
-    u2: &'a [f32],
+/// The inputs of [`LANES`] hidden units of one direction at one time step.
+struct Block {
+    u0: [f32; LANES],
+    u1: [f32; LANES],
+    u2: [f32; LANES],
+    /// The highway input: the fourth block of `u`, or x (scaled and rounded in `step`).
+    x: [f32; LANES],
+    vf: [f32; LANES],
+    vr: [f32; LANES],
+    bf: [f32; LANES],
+    br: [f32; LANES],
 }
 
-impl Gates<'_> {
-    /// `exp(−pre-activation)` of the forget and reset gates of unit `j` with cell state `c`,
-    /// the pre-activations summed in the order of the reference formula.
+impl Block {
+    /// Updates the cell states `c` and writes the outputs `h`; `highway_scale` is α when `x` is
+    /// the layer input (layers 2..n), `None` when it is already on the state grid.
     #[inline(always)]
-    fn exp_neg(&self, j: usize, c: f32) -> (f32, f32) {
-        let f = -(self.u1[j] + self.vf[j] * c + self.bf[j]);
-        let r = -(self.u2[j] + self.vr[j] * c + self.br[j]);
-        (expf(f), expf(r))
+    fn step(
+        &self,
+        gate: Grid,
+        state: Grid,
+        highway_scale: Option<f32>,
+        c: &mut [f32; LANES],
+        h: &mut [f32; LANES],
+    ) {
+        let mut xp = self.x;
+        if let Some(a) = highway_scale {
+            xp.iter_mut().for_each(|v| *v = state.round(a * *v));
+        }
+        let mut ef = [0f32; LANES];
+        let mut er = [0f32; LANES];
+        for l in 0..LANES {
+            // Negated sigmoid arguments, summed in the order of the reference formula.
+            ef[l] = expf(-(self.u1[l] + self.vf[l] * c[l] + self.bf[l]));
+            er[l] = expf(-(self.u2[l] + self.vr[l] * c[l] + self.br[l]));
+        }
+        for l in 0..LANES {
+            let (cn, hl) = cell(gate, state, c[l], ef[l], er[l], self.u0[l], xp[l]);
+            c[l] = cn;
+            h[l] = hl;
+        }
     }
 }
 

@@ -11,6 +11,6 @@ mod expf;
 pub mod fixed;
 
 pub use bits::{BitConfig, BitsError, LayerBits};
-pub use engine::{ActivationMode, QuantizedModel};
+pub use engine::{ActivationMode, QuantizedModel, StepState};
 pub use error::QuantizedError;
 pub use evaluator::{EvalResult, EvalUtterance, FrozenActivations, QuantizedEvaluator};
