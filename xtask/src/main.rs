@@ -1,13 +1,13 @@
 //! Project automation. `cargo xtask reproduce [--quick]` reruns the paper's experiments; the
-//! logic lives in `mohaq_beacon::reproduce` and `mohaq_beacon::report`.
+//! logic lives in `mohaq_app::reproduce` and `mohaq_app::report`.
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use mohaq_beacon::report::write_report;
-use mohaq_beacon::reproduce::{reproduce_hardware, ReproduceConfig};
-use mohaq_beacon::sru_reproduce::reproduce_sru;
+use mohaq_app::report::write_report;
+use mohaq_app::reproduce::{reproduce_hardware, ReproduceConfig};
+use mohaq_app::sru_reproduce::reproduce_sru;
 use mohaq_evo::{Control, GenerationReport, Observer};
 
 /// Prints one line per generation of each search.
@@ -56,7 +56,7 @@ fn workspace_root() -> PathBuf {
 }
 
 fn main() -> anyhow::Result<()> {
-    mohaq_beacon::logging::init_stderr();
+    mohaq_app::logging::init_stderr();
     match Cli::parse().command {
         Command::Reproduce {
             quick,

@@ -22,7 +22,7 @@ use crate::experiment::BeaconMode;
 use crate::fsio::write_json_atomic;
 use crate::genes::{LayerBits, FC_LAYER};
 use crate::model::{ErrorModel, Retrainer};
-use crate::problem::{CandidateScore, MohaqProblem};
+use crate::score::CandidateScore;
 use crate::store::BeaconStore;
 
 /// File names inside a run directory.
@@ -57,6 +57,18 @@ pub struct BeaconRecord {
     /// Whether its weights came from the store instead of being retrained by this run.
     pub reused_from_store: bool,
     pub retrain_seconds: f64,
+}
+
+/// The beacons a run created or used, from `<run_dir>/beacons.json`.
+pub fn load_records(run_dir: &Path) -> Result<Vec<BeaconRecord>, BeaconStoreError> {
+    let path = run_dir.join(BEACONS_FILE);
+    match read_json_if_present(&path)? {
+        Some(records) => Ok(records),
+        None => Err(BeaconStoreError::BadMetadata {
+            path,
+            message: "not found (was this a beacon-based search?)".into(),
+        }),
+    }
 }
 
 /// A candidate's score with the beacon weights it is still to be scored on.
@@ -253,13 +265,28 @@ impl<'a, W: Send + Sync> BeaconSearch<'a, W> {
         best
     }
 
-    /// Applies beacons to the PTQ scores of a batch (see the module docs).
+    /// Applies beacons to the PTQ scores of a batch (see the module docs): `promising` picks
+    /// the candidates that get a beacon, `model` scores them on the beacon's weights.
     pub fn rescore<M: ErrorModel<Weights = W>>(
         &self,
-        problem: &MohaqProblem<'_, M>,
+        model: &M,
+        promising: &(dyn Fn(&CandidateScore) -> bool + Sync),
         batch: &[Genes],
         scores: Vec<Result<CandidateScore, ProblemError>>,
     ) -> Vec<Result<CandidateScore, ProblemError>> {
+        let decided = self.decide(promising, batch, scores);
+        let finished = score_on_beacons(model, decided);
+        self.record_scores(batch, finished)
+    }
+
+    /// The sequential part, in candidate order: which beacon scores each promising candidate,
+    /// creating (retraining) beacons as the mode allows. A failure ends the batch.
+    fn decide(
+        &self,
+        promising: &(dyn Fn(&CandidateScore) -> bool + Sync),
+        batch: &[Genes],
+        scores: Vec<Result<CandidateScore, ProblemError>>,
+    ) -> Vec<Result<Decision<W>, ProblemError>> {
         let mut state = self.lock();
         let in_batch: HashSet<String> = batch.iter().map(|g| genes_key(g)).collect();
         let mut visible: Vec<bool> = state
@@ -289,7 +316,7 @@ impl<'a, W: Send + Sync> BeaconSearch<'a, W> {
                     continue;
                 }
             };
-            if !problem.is_promising(&score, self.settings.band, self.settings.min_speedup) {
+            if !promising(&score) {
                 decided.push(Ok((score, None)));
                 continue;
             }
@@ -333,21 +360,15 @@ impl<'a, W: Send + Sync> BeaconSearch<'a, W> {
             decided.push(Ok((score, weights)));
         }
         drop(state);
+        decided
+    }
 
-        let model = problem.model();
-        let finished: Vec<Result<CandidateScore, ProblemError>> = decided
-            .into_par_iter()
-            .map(|d| {
-                let (mut score, weights) = d?;
-                if let Some(w) = weights {
-                    let e_b = model.error(&score.bits, Some(&w))?;
-                    score.beacon_error = Some(e_b);
-                    score.error = score.ptq_error.min(e_b);
-                }
-                Ok(score)
-            })
-            .collect();
-
+    /// Remembers the batch's scores and saves them; a failed save fails the whole batch.
+    fn record_scores(
+        &self,
+        batch: &[Genes],
+        finished: Vec<Result<CandidateScore, ProblemError>>,
+    ) -> Vec<Result<CandidateScore, ProblemError>> {
         let mut state = self.lock();
         for (genes, score) in batch.iter().zip(&finished) {
             if let Ok(s) = score {
@@ -363,6 +384,26 @@ impl<'a, W: Send + Sync> BeaconSearch<'a, W> {
         }
         finished
     }
+}
+
+/// The parallel part: the beacon error of every candidate that was given a beacon, and the
+/// reported error min(PTQ, beacon).
+fn score_on_beacons<W: Send + Sync, M: ErrorModel<Weights = W>>(
+    model: &M,
+    decided: Vec<Result<Decision<W>, ProblemError>>,
+) -> Vec<Result<CandidateScore, ProblemError>> {
+    decided
+        .into_par_iter()
+        .map(|d| {
+            let (mut score, weights) = d?;
+            if let Some(w) = weights {
+                let e_b = model.error(&score.bits, Some(&w))?;
+                score.beacon_error = Some(e_b);
+                score.error = score.ptq_error.min(e_b);
+            }
+            Ok(score)
+        })
+        .collect()
 }
 
 fn read_json_if_present<T: serde::de::DeserializeOwned>(

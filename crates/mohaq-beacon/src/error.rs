@@ -20,18 +20,8 @@ pub enum ExperimentError {
     },
 }
 
-/// A gene vector that does not describe a quantization of the model.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum GeneError {
-    #[error("expected {expected} genes, got {got}")]
-    Length { expected: usize, got: usize },
-    #[error("gene {index} ({meaning}): {bits} bits is not one of 2, 4, 8, 16")]
-    Width {
-        index: usize,
-        meaning: String,
-        bits: u32,
-    },
-}
+/// A gene vector that does not describe a quantization of the model (the codec's error).
+pub use mohaq_precision::GeneError;
 
 /// Why an error model (the quantized evaluator of a trained model, or a retrainer) failed.
 ///
@@ -120,6 +110,9 @@ pub enum RunError {
     },
     #[error("{}: {message}", path.display())]
     RunDir { path: PathBuf, message: String },
+    /// Another process works in the run directory.
+    #[error(transparent)]
+    Locked(#[from] mohaq_fsio::LockError),
     #[error("{0}")]
     Invalid(String),
 }

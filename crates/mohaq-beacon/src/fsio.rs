@@ -1,37 +1,12 @@
-//! File helpers shared by the run directory and the beacon store: atomic writes (temporary file
-//! in the same folder, then rename, so a killed process never leaves half a file) and sha256.
+//! File helpers shared by the run directory and the beacon store: sha256, and (re-exported) the
+//! one atomic write of mohaq-fsio.
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-/// The temporary sibling `write_atomic` writes first.
-pub fn temp_sibling(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(format!(".tmp{}", std::process::id()));
-    path.with_file_name(name)
-}
-
-/// Writes `bytes` to `path` atomically.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = temp_sibling(path);
-    {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)
-}
-
-/// Serialises `value` as pretty JSON and writes it atomically.
-pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
-    let bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
-    write_atomic(path, &bytes)
-}
+pub use mohaq_fsio::{temp_sibling, write_atomic, write_json_atomic};
 
 /// Hex sha256 of a file's contents.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
@@ -68,7 +43,11 @@ mod tests {
         write_atomic(&path, b"one").unwrap();
         write_atomic(&path, b"two").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
-        assert!(!temp_sibling(&path).exists());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary left"
+        );
         assert_eq!(sha256_file(&path).unwrap(), sha256_bytes(b"two"));
         assert_eq!(
             sha256_bytes(b"abc"),

@@ -1,10 +1,11 @@
-//! Genes ↔ per-layer precisions, in the paper's order (METHOD §5.1).
+//! Per-layer precisions of a candidate, in the paper's layer order (METHOD §5.1).
 //!
-//! The eight matrix layers are always L0..L3 (SRU layers), P1..P3 (projections), FC. With
-//! independent widths a candidate has 16 genes: weight bits of L0..L3, activation bits of L0..L3,
-//! weight bits of P1..P3, activation bits of P1..P3, FC weight bits, FC activation bits. Platforms
-//! whose layers share one width (SiLago) use 8 genes, one per layer in layer order.
+//! The eight matrix layers are always L0..L3 (SRU layers), P1..P3 (projections), FC. The gene
+//! order, the width check and the FC-activation rule are mohaq-precision's [`GeneCodec`] for
+//! the paper's SRU layer table; this module only keeps the search's fixed-size, serialisable
+//! form of its result.
 
+use mohaq_precision::{BitWidth, GeneCodec, GeneLayout, LayerWidths};
 use serde::{Deserialize, Serialize};
 
 use crate::error::GeneError;
@@ -14,9 +15,6 @@ pub const NUM_LAYERS: usize = 8;
 
 /// Index of the FC layer in layer order.
 pub const FC_LAYER: usize = 7;
-
-/// Bit widths a gene may take.
-pub const ALLOWED_BITS: [u32; 4] = [2, 4, 8, 16];
 
 /// Layer names in layer order, as the report and the model use them.
 pub const LAYER_NAMES: [&str; NUM_LAYERS] = ["L0", "L1", "L2", "L3", "P1", "P2", "P3", "FC"];
@@ -28,25 +26,10 @@ pub struct LayerBits {
     pub activation: [u32; NUM_LAYERS],
 }
 
-/// What each of the 16 genes means: (layer index, true for weights / false for activations).
-const GENE_MEANING: [(usize, bool); 16] = [
-    (0, true),
-    (1, true),
-    (2, true),
-    (3, true),
-    (0, false),
-    (1, false),
-    (2, false),
-    (3, false),
-    (4, true),
-    (5, true),
-    (6, true),
-    (4, false),
-    (5, false),
-    (6, false),
-    (7, true),
-    (7, false),
-];
+/// The codec of the paper's SRU in `layout`.
+pub fn codec(layout: GeneLayout) -> GeneCodec {
+    GeneCodec::paper_sru(layout)
+}
 
 impl LayerBits {
     /// Every weight and activation at `bits`.
@@ -57,64 +40,77 @@ impl LayerBits {
         }
     }
 
+    /// From genes in `layout` (16 paper genes, or 8 shared); widths checked, FC rule applied.
+    pub fn from_genes(layout: GeneLayout, genes: &[u32]) -> Result<Self, GeneError> {
+        codec(layout).decode(genes).map(|w| Self::from_widths(&w))
+    }
+
     /// From the 16 genes of the paper's order; the FC activation rule (2 → 4) is applied.
     pub fn from_paper_genes(genes: &[u32]) -> Result<Self, GeneError> {
-        if genes.len() != 16 {
-            return Err(GeneError::Length {
-                expected: 16,
-                got: genes.len(),
-            });
-        }
-        let mut bits = Self::uniform(16);
-        for (index, (&value, &(layer, is_weight))) in genes.iter().zip(&GENE_MEANING).enumerate() {
-            check_width(index, value, layer, is_weight)?;
-            if is_weight {
-                bits.weight[layer] = value;
-            } else {
-                bits.activation[layer] = value;
-            }
-        }
-        Ok(bits.with_fc_rule())
+        Self::from_genes(GeneLayout::Independent, genes)
     }
 
     /// From 8 shared genes (one width per layer, weights = activations).
     pub fn from_shared_genes(genes: &[u32]) -> Result<Self, GeneError> {
-        if genes.len() != NUM_LAYERS {
-            return Err(GeneError::Length {
-                expected: NUM_LAYERS,
-                got: genes.len(),
-            });
-        }
-        let mut bits = Self::uniform(16);
-        for (layer, &value) in genes.iter().enumerate() {
-            check_width(layer, value, layer, true)?;
-            bits.weight[layer] = value;
-            bits.activation[layer] = value;
-        }
-        Ok(bits.with_fc_rule())
+        Self::from_genes(GeneLayout::Shared, genes)
     }
 
     /// Parses "16,2,2,…" with 16 or 8 entries.
     pub fn parse(text: &str) -> Result<Self, GeneError> {
-        let genes: Vec<u32> = text
-            .split(',')
-            .map(|s| s.trim().parse::<u32>().unwrap_or(0))
-            .collect();
-        if genes.len() == NUM_LAYERS {
-            Self::from_shared_genes(&genes)
+        let genes = mohaq_precision::codec::parse_numbers(text)?;
+        let layout = if genes.len() == NUM_LAYERS {
+            GeneLayout::Shared
         } else {
-            Self::from_paper_genes(&genes)
+            GeneLayout::Independent
+        };
+        Self::from_genes(layout, &genes)
+    }
+
+    /// From checked per-layer widths (the paper's 8 layers).
+    pub fn from_widths(widths: &[LayerWidths]) -> Self {
+        let mut bits = Self::uniform(16);
+        for (l, w) in widths.iter().take(NUM_LAYERS).enumerate() {
+            bits.weight[l] = w.weight.bits();
+            bits.activation[l] = w.activation.bits();
         }
+        bits
+    }
+
+    /// As checked per-layer widths; fails on a width outside 2, 4, 8, 16.
+    pub fn widths(&self) -> Result<Vec<LayerWidths>, GeneError> {
+        let check = |index: usize, operand: &str, bits: u32| {
+            BitWidth::new(bits).map_err(|_| GeneError::Width {
+                index,
+                meaning: format!("{} {operand}", LAYER_NAMES[index]),
+                bits,
+            })
+        };
+        (0..NUM_LAYERS)
+            .map(|l| {
+                Ok(LayerWidths {
+                    weight: check(l, "weights", self.weight[l])?,
+                    activation: check(l, "activations", self.activation[l])?,
+                })
+            })
+            .collect()
+    }
+
+    /// The genes of `bits` in `layout`; `None` where the layout cannot express them (shared
+    /// layout, weight and activation widths differ) or a width is not one of 2, 4, 8, 16.
+    pub fn genes(&self, layout: GeneLayout) -> Option<Vec<u32>> {
+        codec(layout).encode(&self.widths().ok()?)
     }
 
     /// The 16 genes in the paper's order.
     pub fn paper_genes(&self) -> [u32; 16] {
         let mut genes = [0; 16];
-        for (gene, &(layer, is_weight)) in genes.iter_mut().zip(&GENE_MEANING) {
-            *gene = if is_weight {
-                self.weight[layer]
+        let codec = codec(GeneLayout::Independent);
+        for (g, gene) in genes.iter_mut().enumerate() {
+            let m = codec.meaning(g);
+            *gene = if codec.is_weight_gene(g) {
+                self.weight[m.layer]
             } else {
-                self.activation[layer]
+                self.activation[m.layer]
             };
         }
         genes
@@ -122,8 +118,8 @@ impl LayerBits {
 
     /// The FC input activation is never 2-bit (METHOD §4.3): a 2 is raised to 4.
     pub fn with_fc_rule(mut self) -> Self {
-        if self.activation[FC_LAYER] == 2 {
-            self.activation[FC_LAYER] = 4;
+        if let Ok(w) = BitWidth::new(self.activation[FC_LAYER]) {
+            self.activation[FC_LAYER] = mohaq_precision::rule::output_activation(w).bits();
         }
         self
     }
@@ -148,38 +144,17 @@ impl LayerBits {
 
     /// "16,2,2,2 | 16,16,16,16 | …" in the paper's grouping, for tables.
     pub fn display_genes(&self) -> String {
-        let g = self.paper_genes();
-        let join = |s: &[u32]| s.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-        format!(
-            "{} | {} | {} | {} | {}",
-            join(&g[0..4]),
-            join(&g[4..8]),
-            join(&g[8..11]),
-            join(&g[11..14]),
-            join(&g[14..16])
-        )
+        match self.widths() {
+            Ok(w) => codec(GeneLayout::Independent).display(&w),
+            // Not reachable from decoded genes; show the raw numbers rather than fail.
+            Err(_) => self.paper_genes().map(|g| g.to_string()).join(","),
+        }
     }
 }
 
 /// ℓ(2)=2, ℓ(4)=3, ℓ(8)=4, ℓ(16)=5.
 fn level(bits: u32) -> u32 {
     bits.trailing_zeros() + 1
-}
-
-fn check_width(index: usize, bits: u32, layer: usize, is_weight: bool) -> Result<(), GeneError> {
-    if ALLOWED_BITS.contains(&bits) {
-        Ok(())
-    } else {
-        Err(GeneError::Width {
-            index,
-            meaning: format!(
-                "{} {}",
-                LAYER_NAMES[layer],
-                if is_weight { "weights" } else { "activations" }
-            ),
-            bits,
-        })
-    }
 }
 
 #[cfg(test)]

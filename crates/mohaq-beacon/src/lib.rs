@@ -1,24 +1,21 @@
 //! The MOHAQ problem: genes to per-layer precisions, objectives and constraints of the paper's
-//! experiments, inference-only and beacon-based search, the run directory, the report.
+//! experiments, inference-only and beacon-based search, the run directory and the beacon store.
 //!
 //! The model is reached only through [`model::ErrorModel`] and [`model::Retrainer`], so that
 //! everything here is tested with [`synthetic::SyntheticModel`] and runs with the real SRU
-//! evaluator through an adapter.
+//! evaluator through an adapter (mohaq-app's `sru_model`). This crate knows no model, no
+//! tensor library and no plotting.
 
 pub mod beacons;
 pub mod error;
 pub mod experiment;
-pub mod export;
 pub mod fsio;
 pub mod genes;
-pub mod infer;
 pub mod limits;
-pub mod logging;
 pub mod model;
 pub mod problem;
 pub mod run;
-pub mod sru_model;
-pub mod sru_reproduce;
+pub mod score;
 pub mod store;
 pub mod synthetic;
 
@@ -31,8 +28,3 @@ pub use model::{ErrorModel, Retrainer};
 pub use problem::{CandidateScore, CostSummary, GeneLayout, MohaqProblem};
 pub use run::{run_search, FrontFile, FrontSolution, RunOptions};
 pub use store::BeaconStore;
-pub mod hardware;
-pub mod paper;
-pub mod plot;
-pub mod report;
-pub mod reproduce;

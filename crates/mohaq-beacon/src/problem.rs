@@ -8,61 +8,19 @@
 
 use mohaq_evo::{Evaluation, Genes, Problem, Space, Variable};
 use mohaq_hw::Platform;
+use mohaq_precision::{rule, BitWidth};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::beacons::BeaconSearch;
 use crate::error::{GeneError, ProblemError};
 use crate::experiment::{Experiment, ExperimentKind};
-use crate::genes::{LayerBits, ALLOWED_BITS, NUM_LAYERS};
+use crate::genes::{codec, LayerBits, NUM_LAYERS};
 use crate::limits::ResolvedLimits;
 use crate::model::{size_mb, ErrorModel};
+pub use crate::score::{CandidateScore, CostSummary};
 
-/// How genes map to layers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum GeneLayout {
-    /// The paper's 16 genes: weight and activation widths of every layer separately.
-    Independent,
-    /// 8 genes: one width per layer for weights and activations.
-    Shared,
-}
-
-/// Hardware cost of one candidate, as the report shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct CostSummary {
-    pub size_mb: f64,
-    /// The platform's speedup objective (paper or physical formula, as the platform says).
-    pub speedup: Option<f64>,
-    /// The latency ratio, beside the paper's formula.
-    pub speedup_physical: Option<f64>,
-    pub energy_uj: Option<f64>,
-}
-
-/// Everything known about one evaluated candidate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CandidateScore {
-    pub bits: LayerBits,
-    /// The error the search used: min(PTQ error, beacon error).
-    pub error: f64,
-    /// PTQ error on the base model.
-    pub ptq_error: f64,
-    /// PTQ error on the nearest beacon's retrained weights, when the candidate was promising.
-    pub beacon_error: Option<f64>,
-    /// The beacon the candidate was scored with (0 = the base model).
-    pub beacon: Option<usize>,
-    pub cost: CostSummary,
-}
-
-impl CandidateScore {
-    /// Whether the beacon's weights gave the reported error (then the test evaluation uses them).
-    pub fn uses_beacon_weights(&self) -> Option<usize> {
-        match (self.beacon, self.beacon_error) {
-            (Some(b), Some(e)) if b > 0 && e < self.ptq_error => Some(b),
-            _ => None,
-        }
-    }
-}
+/// How genes map to layers (the codec's): the paper's 16 or 8 shared.
+pub use mohaq_precision::GeneLayout;
 
 /// The problem of one experiment on one model (and platform).
 pub struct MohaqProblem<'a, M: ErrorModel> {
@@ -98,7 +56,9 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
                 experiment.name, experiment.kind
             )));
         }
-        if experiment.kind == ExperimentKind::Silago && !platform.is_some_and(|p| p.has_energy()) {
+        if experiment.kind == ExperimentKind::SpeedupEnergy
+            && !platform.is_some_and(|p| p.has_energy())
+        {
             return Err(setup(format!(
                 "experiment `{}` minimises energy, but platform `{}` has no energy model",
                 experiment.name,
@@ -108,7 +68,7 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
         let requested = experiment.search.widths.clone();
         let (layout, weight_widths, activation_widths) = match platform {
             None => {
-                let w = requested.unwrap_or_else(|| ALLOWED_BITS.to_vec());
+                let w = requested.unwrap_or_else(|| BitWidth::ALL_BITS.to_vec());
                 (GeneLayout::Independent, w.clone(), w)
             }
             Some(p) => {
@@ -124,20 +84,18 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
         let choice = |widths: &[u32]| Variable::Choice {
             values: widths.iter().map(|&b| i64::from(b)).collect(),
         };
-        let variables = match layout {
-            GeneLayout::Shared => vec![choice(&weight_widths); NUM_LAYERS],
-            GeneLayout::Independent => (0..16)
-                .map(|g| {
-                    if is_weight_gene(g) {
-                        choice(&weight_widths)
-                    } else if g == FC_ACTIVATION_GENE {
-                        choice(&fc_activation_widths(&activation_widths))
-                    } else {
-                        choice(&activation_widths)
-                    }
-                })
-                .collect(),
-        };
+        let codec = codec(layout);
+        let variables = (0..codec.len())
+            .map(|g| {
+                if codec.is_weight_gene(g) {
+                    choice(&weight_widths)
+                } else if Some(g) == codec.output_activation_gene() {
+                    choice(&rule::output_activation_choices(&activation_widths))
+                } else {
+                    choice(&activation_widths)
+                }
+            })
+            .collect();
         let space = Space::new(variables).map_err(|e| setup(e.to_string()))?;
         Ok(Self {
             kind: experiment.kind,
@@ -180,8 +138,8 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
     pub fn objective_names(&self) -> Vec<&'static str> {
         match self.kind {
             ExperimentKind::Compression => vec!["error_pct", "size_mb"],
-            ExperimentKind::Silago => vec!["error_pct", "neg_speedup", "energy_uj"],
-            ExperimentKind::Bitfusion => vec!["error_pct", "neg_speedup"],
+            ExperimentKind::SpeedupEnergy => vec!["error_pct", "neg_speedup", "energy_uj"],
+            ExperimentKind::Speedup => vec!["error_pct", "neg_speedup"],
         }
     }
 
@@ -193,23 +151,12 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
             .into_iter()
             .map(|v| v as u32)
             .collect();
-        match self.layout {
-            GeneLayout::Independent => LayerBits::from_paper_genes(&values),
-            GeneLayout::Shared => LayerBits::from_shared_genes(&values),
-        }
+        LayerBits::from_genes(self.layout, &values)
     }
 
     /// The genes standing for `bits`, if the space holds them.
     pub fn genes_of(&self, bits: &LayerBits) -> Option<Genes> {
-        let values: Vec<u32> = match self.layout {
-            GeneLayout::Independent => bits.paper_genes().to_vec(),
-            GeneLayout::Shared => {
-                if bits.weight != bits.activation {
-                    return None;
-                }
-                bits.weight.to_vec()
-            }
-        };
+        let values = bits.genes(self.layout)?;
         values
             .iter()
             .enumerate()
@@ -244,12 +191,12 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
         let c = &score.cost;
         let objectives = match self.kind {
             ExperimentKind::Compression => vec![score.error, c.size_mb],
-            ExperimentKind::Silago => vec![
+            ExperimentKind::SpeedupEnergy => vec![
                 score.error,
                 -c.speedup.unwrap_or(0.0),
                 c.energy_uj.unwrap_or(f64::INFINITY),
             ],
-            ExperimentKind::Bitfusion => vec![score.error, -c.speedup.unwrap_or(0.0)],
+            ExperimentKind::Speedup => vec![score.error, -c.speedup.unwrap_or(0.0)],
         };
         let mut constraints = Vec::with_capacity(2);
         if let Some(size) = &self.limits.max_size_mb {
@@ -272,17 +219,6 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
             beacon: None,
             cost,
         })
-    }
-
-    /// The full score of a candidate already evaluated by the search (beacon decisions are
-    /// looked up, not repeated), or an inference-only evaluation.
-    pub fn score_of(&self, genes: &[f64]) -> Result<CandidateScore, ProblemError> {
-        if let Some(b) = &self.beacons {
-            if let Some(score) = b.recorded_score(genes) {
-                return Ok(score);
-            }
-        }
-        self.ptq_score(genes)
     }
 
     /// The score of an archived evaluation without evaluating the model again: the beacon
@@ -338,26 +274,6 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
     }
 }
 
-fn is_weight_gene(g: usize) -> bool {
-    matches!(g, 0..=3 | 8..=10 | 14)
-}
-
-/// The FC activation gene, last of the paper's 16.
-const FC_ACTIVATION_GENE: usize = 15;
-
-/// Widths of the FC activation gene: the FC input is never quantized to 2 bits (METHOD §5.1
-/// maps 2 → 4), so its gene leaves 2 out. Otherwise two gene values decode to one configuration
-/// and the population carries duplicates that use up its places (a full run had 8 such pairs
-/// in a population of 40).
-fn fc_activation_widths(widths: &[u32]) -> Vec<u32> {
-    let usable: Vec<u32> = widths.iter().copied().filter(|&b| b != 2).collect();
-    if usable.is_empty() {
-        widths.to_vec()
-    } else {
-        usable
-    }
-}
-
 /// The widths of the genes on `platform`: those requested (each must run there) or all the
 /// platform runs.
 fn platform_widths(
@@ -394,7 +310,7 @@ fn platform_widths(
         a = req.to_vec();
     }
     for list in [&w, &a] {
-        if let Some(b) = list.iter().find(|b| !ALLOWED_BITS.contains(b)) {
+        if let Some(b) = list.iter().find(|b| !BitWidth::ALL_BITS.contains(b)) {
             return Err(ProblemError::Setup(format!(
                 "platform `{}` allows {b}-bit operands; MOHAQ searches 2, 4, 8 and 16 only",
                 p.name()
@@ -432,7 +348,11 @@ impl<M: ErrorModel> Problem for MohaqProblem<'_, M> {
         let scores: Vec<Result<CandidateScore, ProblemError>> =
             batch.par_iter().map(|g| self.ptq_score(g)).collect();
         let scores = match &self.beacons {
-            Some(b) => b.rescore(self, batch, scores),
+            Some(b) => {
+                let (band, min_speedup) = (b.settings().band, b.settings().min_speedup);
+                let promising = |s: &CandidateScore| self.is_promising(s, band, min_speedup);
+                b.rescore(self.model, &promising, batch, scores)
+            }
             None => scores,
         };
         scores

@@ -1,5 +1,8 @@
 //! One search, start to finish, in a run directory:
-//! - `experiment.toml`: the experiment as run (a rerun with a different experiment is refused);
+//! - `mohaq.lock`: held while a search runs (mohaq-fsio's `DirLock`), so that a second process
+//!   on the same directory is refused instead of rewriting the checkpoint;
+//! - `experiment.toml`: the experiment as run, paths absolute (a rerun with a different
+//!   experiment is refused);
 //! - `limits.json`: the resolved limits and how each was obtained;
 //! - `checkpoint.json`: mohaq-evo's checkpoint (population, generator, every evaluation), so a
 //!   killed run resumes without repeating an evaluation;
@@ -9,6 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use mohaq_evo::{Nsga2, Nsga2Config, Observer};
+use mohaq_fsio::DirLock;
 use mohaq_hw::Platform;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -17,7 +21,7 @@ use crate::beacons::{BeaconRecord, BeaconSearch, BeaconSettings};
 use crate::error::RunError;
 use crate::experiment::{BeaconMode, Experiment, ExperimentKind};
 use crate::fsio::{write_atomic, write_json_atomic};
-use crate::genes::LayerBits;
+use crate::genes::{LayerBits, NUM_LAYERS};
 use crate::limits::ResolvedLimits;
 use crate::model::{fp32_size_mb, ErrorModel, Retrainer};
 use crate::problem::{CandidateScore, GeneLayout, MohaqProblem};
@@ -111,6 +115,21 @@ pub fn nsga2_config(experiment: &Experiment) -> Nsga2Config {
     config
 }
 
+/// Locks `run_dir` for this process until the returned lock is dropped: a second search (or
+/// reproduction) on the same run directory is refused with the holder's pid; the lock of a
+/// killed process is taken over with a warning naming it.
+pub fn lock_run_dir(run_dir: &Path) -> Result<DirLock, RunError> {
+    let lock = DirLock::acquire(run_dir)?;
+    if let Some(pid) = lock.taken_over_from() {
+        tracing::warn!(
+            run_dir = %run_dir.display(),
+            pid,
+            "took over the run directory from process {pid}, which ended without finishing"
+        );
+    }
+    Ok(lock)
+}
+
 /// Writes the experiment copy, or checks that the run directory holds the same experiment
 /// (the generation budget may grow between runs).
 fn claim_run_dir(experiment: &Experiment, run_dir: &Path) -> Result<(), RunError> {
@@ -120,10 +139,13 @@ fn claim_run_dir(experiment: &Experiment, run_dir: &Path) -> Result<(), RunError
         source,
     })?;
     let path = run_dir.join(EXPERIMENT_FILE);
+    // Relative paths are taken from the current directory, then stored absolute.
+    let here = Path::new(".");
+    let experiment = &experiment.clone().resolve(here);
     let text = toml::to_string(experiment)
         .map_err(|e| RunError::Invalid(format!("cannot serialise the experiment: {e}")))?;
     if path.exists() {
-        let previous = Experiment::from_file(&path)?;
+        let previous = Experiment::from_file(&path)?.resolve(here);
         let mut a = previous.clone();
         let mut b = experiment.clone();
         a.search.n_gen = 0;
@@ -154,14 +176,66 @@ pub fn fixed_beacon_bits(experiment: &Experiment) -> Result<Vec<LayerBits>, RunE
         .iter()
         .enumerate()
         .map(|(i, genes)| {
-            let bits = if genes.len() == 8 {
-                LayerBits::from_shared_genes(genes)
+            let layout = if genes.len() == NUM_LAYERS {
+                GeneLayout::Shared
             } else {
-                LayerBits::from_paper_genes(genes)
+                GeneLayout::Independent
             };
-            bits.map_err(|e| RunError::Invalid(format!("beacons.fixed[{i}]: {e}")))
+            LayerBits::from_genes(layout, genes)
+                .map_err(|e| RunError::Invalid(format!("beacons.fixed[{i}]: {e}")))
         })
         .collect()
+}
+
+/// The beacon search of a beacon-based experiment: its settings resolved against the limits,
+/// its store, and (fixed mode) its beacons prepared.
+fn open_beacon_search<'a, M: ErrorModel>(
+    experiment: &Experiment,
+    problem: &MohaqProblem<'a, M>,
+    retrainer: Option<&'a dyn Retrainer<M::Weights>>,
+    run_dir: &Path,
+    options: &RunOptions,
+) -> Result<BeaconSearch<'a, M::Weights>, RunError> {
+    let Some(retrainer) = retrainer else {
+        return Err(RunError::Invalid(format!(
+            "experiment `{}` is beacon-based but no retrainer was given",
+            experiment.name
+        )));
+    };
+    let section = experiment
+        .beacons
+        .as_ref()
+        .ok_or_else(|| RunError::Invalid("beacon settings missing".into()))?;
+    let band = problem
+        .limits()
+        .band
+        .as_ref()
+        .map(|[lo, hi]| [lo.value, hi.value])
+        .ok_or_else(|| RunError::Invalid("beacon band missing".into()))?;
+    let settings = BeaconSettings {
+        mode: section.mode,
+        distance_threshold: section.distance_threshold,
+        band,
+        min_speedup: section.min_speedup,
+        epochs: section.epochs,
+        max_beacons: section.max_beacons,
+        retrain_fc_activation_16: section.retrain_fc_activation_16,
+    };
+    let store = BeaconStore::new(store_dir_for(experiment, run_dir, options));
+    let search = BeaconSearch::open(settings, store, retrainer, Some(run_dir))?;
+    if section.mode == BeaconMode::Fixed {
+        let fixed = fixed_beacon_bits(experiment)?;
+        for bits in &fixed {
+            if problem.genes_of(bits).is_none() {
+                return Err(RunError::Invalid(format!(
+                    "fixed beacon {} is outside the search space of this platform",
+                    bits.display_genes()
+                )));
+            }
+        }
+        search.prepare_fixed(&fixed)?;
+    }
+    Ok(search)
 }
 
 /// Runs (or resumes) the experiment's search in `run_dir` and writes `front.json`.
@@ -176,6 +250,7 @@ pub fn run_search<M: ErrorModel>(
     options: &RunOptions,
     observer: &mut dyn Observer,
 ) -> Result<FrontFile, RunError> {
+    let _lock = lock_run_dir(run_dir)?;
     claim_run_dir(experiment, run_dir)?;
     let float_error = model.float_error()?;
     let limits = ResolvedLimits::resolve(
@@ -192,44 +267,7 @@ pub fn run_search<M: ErrorModel>(
     })?;
     let mut problem = MohaqProblem::new(experiment, model, platform, limits.clone())?;
     if experiment.uses_beacons() {
-        let Some(retrainer) = retrainer else {
-            return Err(RunError::Invalid(format!(
-                "experiment `{}` is beacon-based but no retrainer was given",
-                experiment.name
-            )));
-        };
-        let section = experiment
-            .beacons
-            .as_ref()
-            .ok_or_else(|| RunError::Invalid("beacon settings missing".into()))?;
-        let band = limits
-            .band
-            .as_ref()
-            .map(|[lo, hi]| [lo.value, hi.value])
-            .ok_or_else(|| RunError::Invalid("beacon band missing".into()))?;
-        let settings = BeaconSettings {
-            mode: section.mode,
-            distance_threshold: section.distance_threshold,
-            band,
-            min_speedup: section.min_speedup,
-            epochs: section.epochs,
-            max_beacons: section.max_beacons,
-            retrain_fc_activation_16: section.retrain_fc_activation_16,
-        };
-        let store = BeaconStore::new(store_dir_for(experiment, run_dir, options));
-        let search = BeaconSearch::open(settings, store, retrainer, Some(run_dir))?;
-        if section.mode == BeaconMode::Fixed {
-            let fixed = fixed_beacon_bits(experiment)?;
-            for bits in &fixed {
-                if problem.genes_of(bits).is_none() {
-                    return Err(RunError::Invalid(format!(
-                        "fixed beacon {} is outside the search space of this platform",
-                        bits.display_genes()
-                    )));
-                }
-            }
-            search.prepare_fixed(&fixed)?;
-        }
+        let search = open_beacon_search(experiment, &problem, retrainer, run_dir, options)?;
         problem = problem.with_beacons(search);
     }
     let engine = Nsga2::new(nsga2_config(experiment))?.with_run_dir(run_dir);

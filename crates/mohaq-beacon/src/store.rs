@@ -71,6 +71,19 @@ impl BeaconStore {
     }
 
     /// Every beacon in the store, by key (metadata only; checksums are not verified here).
+    /// Every stored beacon with whether its weights still match their sha256.
+    pub fn verify(&self) -> Result<Vec<(BeaconMeta, bool)>, BeaconStoreError> {
+        Ok(self
+            .list()?
+            .into_iter()
+            .map(|m| {
+                let path = self.dir.join(&m.weights_file);
+                let intact = sha256_file(&path).is_ok_and(|s| s == m.weights_sha256);
+                (m, intact)
+            })
+            .collect())
+    }
+
     pub fn list(&self) -> Result<Vec<BeaconMeta>, BeaconStoreError> {
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(e) => e,

@@ -449,3 +449,26 @@ fn beacon_search_is_the_same_at_any_thread_count() {
         assert_eq!(a.bits, b.bits);
     }
 }
+
+/// Two searches on one run directory: the second is refused naming the first's pid (here
+/// both are this process, holding the lock through two handles, which the OS lock treats like
+/// two processes). It fails if `run_search` ran without taking the lock, or if the lock were
+/// not released when the first holder is dropped.
+#[test]
+fn a_second_search_on_a_locked_run_dir_is_refused_with_the_holders_pid() {
+    let exp = experiment(COMPRESSION);
+    let dir = tempfile::tempdir().unwrap();
+    let run_dir = dir.path().join("run");
+    let model = SyntheticModel::new();
+    let held = mohaq_beacon::run::lock_run_dir(&run_dir).unwrap();
+    let err = run(&exp, &model, None, &run_dir).unwrap_err();
+    assert!(matches!(err, RunError::Locked(_)), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("pid {}", std::process::id())),
+        "{err}"
+    );
+    assert_eq!(model.evaluations(), 0, "nothing ran");
+    drop(held);
+    assert!(run(&exp, &model, None, &run_dir).unwrap().completed);
+}

@@ -58,7 +58,7 @@ enum Command {
 }
 
 fn main() {
-    mohaq_beacon::logging::init_stderr();
+    mohaq_app::logging::init_stderr();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Data(args) => cmd::data::run(args),

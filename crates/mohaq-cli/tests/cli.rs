@@ -102,3 +102,72 @@ fn an_impossible_bit_width_is_refused_with_a_message() {
         text(&output.stderr)
     );
 }
+
+/// A second `mohaq search` on a run directory someone holds is refused before any loading,
+/// naming the holder's pid (this test process holds the lock, as a running search would). It
+/// fails if the binary does not check the lock, or checks it only after loading the model
+/// (then it would fail on the missing data instead, without the pid).
+#[test]
+fn a_search_on_a_busy_run_directory_is_refused_with_the_holders_pid() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_dir = dir.path().join("run");
+    let _held = mohaq_fsio::DirLock::acquire(&run_dir).unwrap();
+    let output = mohaq()
+        .args([
+            "search",
+            "--experiment",
+            "experiments/compression.toml",
+            "--out",
+        ])
+        .arg(&run_dir)
+        .args(["--data", "/nonexistent-corpus"])
+        .output()
+        .unwrap();
+    assert_no_panic(&output);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!("pid {}", std::process::id())),
+        "{stderr}"
+    );
+}
+
+/// `mohaq export --out` never replaces an existing file unless `--force` is given; the check
+/// comes first, so it needs no finished run. It fails if the export overwrote or truncated the
+/// file, or if `--force` were still refused.
+#[test]
+fn export_refuses_to_overwrite_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("model.safetensors");
+    std::fs::write(&out, b"keep me").unwrap();
+    let export = |force: bool| {
+        let mut command = mohaq();
+        command
+            .arg("export")
+            .arg(dir.path().join("no-run"))
+            .args(["--solution", "0", "--out"])
+            .arg(&out);
+        if force {
+            command.arg("--force");
+        }
+        command.output().unwrap()
+    };
+    let refused = export(false);
+    assert_no_panic(&refused);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("already exists") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), b"keep me");
+    // With --force the overwrite check passes; this fails later, on the missing run.
+    let forced = export(true);
+    assert_no_panic(&forced);
+    let stderr = text(&forced.stderr);
+    assert!(
+        !stderr.contains("already exists") && stderr.contains("front"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), b"keep me");
+}

@@ -7,7 +7,6 @@
 //! file.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -55,7 +54,6 @@ pub fn save(
         source,
     };
     fs::create_dir_all(run_dir).map_err(io)?;
-    let tmp = run_dir.join(format!("{CHECKPOINT_FILE}.tmp"));
     let body = CheckpointFileRef {
         format_version: FORMAT_VERSION,
         config,
@@ -66,13 +64,7 @@ pub fn save(
         path: path.clone(),
         source,
     })?;
-    {
-        let mut file = fs::File::create(&tmp).map_err(io)?;
-        file.write_all(&json).map_err(io)?;
-        file.sync_all().map_err(io)?;
-    }
-    fs::rename(&tmp, &path).map_err(io)?;
-    Ok(())
+    mohaq_fsio::write_atomic(&path, &json).map_err(io)
 }
 
 /// Reads the run directory's checkpoint, if there is one, and checks it belongs to this

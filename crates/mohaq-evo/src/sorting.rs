@@ -58,17 +58,3 @@ pub fn non_dominated_fronts(points: &[Vec<f64>], stop_after: usize) -> Vec<Vec<u
     }
     fronts
 }
-
-/// Rank (front number, 0 = best) of every point.
-pub fn ranks(points: &[Vec<f64>]) -> Vec<usize> {
-    let mut rank = vec![0; points.len()];
-    for (k, front) in non_dominated_fronts(points, points.len())
-        .iter()
-        .enumerate()
-    {
-        for &i in front {
-            rank[i] = k;
-        }
-    }
-    rank
-}

@@ -23,4 +23,4 @@ pub use cost::{
 pub use error::HwError;
 pub use platform::{CostModel, Extremes, Platform, Shares, BASELINE_BITS};
 pub use share::ShareOfMaximum;
-pub use workload::{paper_sru_bits_from_genes, MatrixLayer, Workload};
+pub use workload::{bits_from_tokens, paper_sru_bits_from_genes, MatrixLayer, Workload};

@@ -4,6 +4,8 @@
 //! The cost models never see the network itself, only this list, so that any model size (or a
 //! model that is not an SRU) can be costed the same way.
 
+use mohaq_precision::{rule, BitWidth, GeneCodec, GeneLayout};
+
 use crate::error::HwError;
 use serde::Serialize;
 
@@ -178,23 +180,61 @@ pub const PAPER_ELEMENTWISE_PARAMS: u64 = 8_800;
 pub const PAPER_NORMALISER: u64 = 5_637_500;
 
 /// Decodes the paper's 16 genes (METHOD.md §5.1) into `(weight bits, activation bits)` per layer
-/// of [`Workload::paper_sru`]: genes 0–3 weights of L0..L3, 4–7 their activations, 8–10 weights
-/// of P1..P3, 11–13 their activations, 14 FC weights, 15 FC activations.
+/// of [`Workload::paper_sru`] with mohaq-precision's codec, exactly as the search decodes them:
+/// widths checked, the FC-activation rule (2 → 4) applied.
 pub fn paper_sru_bits_from_genes(genes: &[u32]) -> Result<Vec<(u32, u32)>, HwError> {
-    if genes.len() != 16 {
-        return Err(HwError::InvalidGenes {
-            reason: format!("the paper's SRU has 16 genes, got {}", genes.len()),
-        });
+    let widths = GeneCodec::paper_sru(GeneLayout::Independent)
+        .decode(genes)
+        .map_err(|e| HwError::InvalidGenes {
+            reason: format!("the paper's SRU: {e}"),
+        })?;
+    Ok(widths
+        .iter()
+        .map(|w| (w.weight.bits(), w.activation.bits()))
+        .collect())
+}
+
+/// Per-layer `(weight bits, activation bits)` of `workload` from `mohaq hw eval --bits` tokens:
+/// one per layer (`8` for weights and activations at 8, `4/8` for weights 4 and activations 8),
+/// or the paper's 16 genes for the paper's SRU. Widths are checked and the FC-activation rule
+/// (a 2-bit input of the output layer, the last, runs at 4) applied, as the search decodes genes.
+pub fn bits_from_tokens(
+    workload: &Workload,
+    tokens: &[String],
+) -> Result<Vec<(u32, u32)>, HwError> {
+    let invalid = |reason: String| HwError::InvalidGenes { reason };
+    let width = |t: &str| -> Result<BitWidth, HwError> {
+        let bits: u32 = t
+            .trim()
+            .parse()
+            .map_err(|_| invalid(format!("`{t}` is not a bit width")))?;
+        BitWidth::new(bits).map_err(|e| invalid(format!("`{t}`: {e}")))
+    };
+    let layers = workload.layers().len();
+    if tokens.len() == layers {
+        let mut pairs = tokens
+            .iter()
+            .map(|t| match t.split_once('/') {
+                Some((w, a)) => Ok((width(w)?, width(a)?)),
+                None => width(t).map(|b| (b, b)),
+            })
+            .collect::<Result<Vec<_>, HwError>>()?;
+        if let Some(last) = pairs.last_mut() {
+            last.1 = rule::output_activation(last.1);
+        }
+        return Ok(pairs.iter().map(|(w, a)| (w.bits(), a.bits())).collect());
     }
-    let mut bits = Vec::with_capacity(8);
-    for l in 0..4 {
-        bits.push((genes[l], genes[4 + l]));
+    if tokens.len() == 16 && workload.name() == Workload::paper_sru().name() {
+        let genes = tokens
+            .iter()
+            .map(|t| width(t).map(BitWidth::bits))
+            .collect::<Result<Vec<_>, HwError>>()?;
+        return paper_sru_bits_from_genes(&genes);
     }
-    for p in 0..3 {
-        bits.push((genes[8 + p], genes[11 + p]));
-    }
-    bits.push((genes[14], genes[15]));
-    Ok(bits)
+    Err(invalid(format!(
+        "expected {layers} widths (one per layer: `8` or `w/a`) or the paper's 16 genes, got {}",
+        tokens.len()
+    )))
 }
 
 #[cfg(test)]
@@ -231,21 +271,40 @@ mod tests {
 
     #[test]
     fn genes_decode_in_paper_order() {
-        let genes: Vec<u32> = (0..16).collect();
-        let bits = paper_sru_bits_from_genes(&genes).unwrap();
-        assert_eq!(
-            bits,
-            [
-                (0, 4),
-                (1, 5),
-                (2, 6),
-                (3, 7),
-                (8, 11),
-                (9, 12),
-                (10, 13),
-                (14, 15)
-            ]
-        );
+        // Genes 0–3 weights of L0..L3, 4–7 their activations, 8–10 weights of P1..P3, 11–13
+        // their activations, 14 FC weights, 15 FC activations; checked with every width at
+        // every gene position so that no two positions can be confused.
+        let w = [2, 4, 8, 16];
+        for shift in 0..4 {
+            let genes: Vec<u32> = (0..16).map(|g| w[(g + shift + g / 4) % 4]).collect();
+            let g = |i: usize| genes[i];
+            let fc_act = if g(15) == 2 { 4 } else { g(15) };
+            let bits = paper_sru_bits_from_genes(&genes).unwrap();
+            assert_eq!(
+                bits,
+                [
+                    (g(0), g(4)),
+                    (g(1), g(5)),
+                    (g(2), g(6)),
+                    (g(3), g(7)),
+                    (g(8), g(11)),
+                    (g(9), g(12)),
+                    (g(10), g(13)),
+                    (g(14), fc_act)
+                ]
+            );
+        }
+        let genes = [16u32; 16];
         assert!(paper_sru_bits_from_genes(&genes[..15]).is_err());
+        let mut fc2 = [16u32; 16];
+        fc2[15] = 2;
+        assert_eq!(
+            paper_sru_bits_from_genes(&fc2).unwrap()[7],
+            (16, 4),
+            "FC rule"
+        );
+        let mut bad = [16u32; 16];
+        bad[3] = 3;
+        assert!(paper_sru_bits_from_genes(&bad).is_err());
     }
 }

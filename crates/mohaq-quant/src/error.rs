@@ -89,3 +89,9 @@ fn all_finite(values: &[f32]) -> bool {
     });
     non_finite == 0
 }
+
+impl From<mohaq_precision::InvalidBitWidth> for QuantError {
+    fn from(e: mohaq_precision::InvalidBitWidth) -> Self {
+        QuantError::InvalidBitWidth(e.0)
+    }
+}

@@ -61,7 +61,7 @@ pub fn save_packed<'a>(
     matrices: impl IntoIterator<Item = (&'a str, &'a PackedMatrix)>,
 ) -> Result<(), QuantError> {
     let bytes = packed_to_safetensors_bytes(matrices, path)?;
-    std::fs::write(path, bytes).map_err(|source| QuantError::Io {
+    mohaq_fsio::write_atomic(path, &bytes).map_err(|source| QuantError::Io {
         path: path.to_path_buf(),
         source,
     })

@@ -1,9 +1,10 @@
 //! Quantizers, fake quantization, bit-packed storage and integer matrix kernels: the numeric core
-//! of MOHAQ (METHOD §4). Depends on no other mohaq crate.
+//! of MOHAQ (METHOD §4). Depends only on mohaq-precision (the widths).
 //!
 //! # Public API, in the order a caller meets it
-//! - [`BitWidth`] — {2, 4, 8, 16}; `BitWidth::new(bits)` rejects anything else
-//!   ([`QuantError::InvalidBitWidth`]). Serialises as the plain number.
+//! - [`BitWidth`] (mohaq-precision's, re-exported) — {2, 4, 8, 16}; `BitWidth::new(bits)`
+//!   rejects anything else ([`InvalidBitWidth`], which converts into
+//!   [`QuantError::InvalidBitWidth`]). Serialises as the plain number.
 //! - Calibration of the clipping threshold α: [`mmse_alpha`]`(values, bits)` (METHOD §4.2: 201-bin
 //!   histogram, candidates 0.01…0.99 × max|x|, clipping + rounding error over bin centres),
 //!   [`max_alpha`], [`percentile_alpha`], or [`calibrate_alpha`] with a [`Calibration`].
@@ -43,7 +44,6 @@
 //! # Ok::<(), mohaq_quant::QuantError>(())
 //! ```
 
-mod bits;
 mod calibrate;
 mod error;
 mod export;
@@ -53,7 +53,6 @@ mod pack;
 mod params;
 mod ste;
 
-pub use bits::BitWidth;
 pub use calibrate::{
     calibrate_alpha, max_abs, max_alpha, max_magnitude, mmse_alpha, percentile_alpha, Calibration,
     ALPHA_FOR_ZERO_TENSOR, MMSE_BINS,
@@ -68,6 +67,7 @@ pub use kernel::{
     qmatmul_int, qmatmul_with, quantized_linear, reference_qmatmul_int, KernelPath,
     QuantizedActivations, SimdLevel, ACT_ALIGN,
 };
+pub use mohaq_precision::{BitWidth, InvalidBitWidth};
 pub use pack::{packed_row_bytes, PackedMatrix};
 pub use params::{fake_quant_slice, QuantParams};
 pub use ste::{

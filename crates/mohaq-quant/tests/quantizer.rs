@@ -74,7 +74,7 @@ fn mmse_clips_less_at_more_bits() {
 fn bit_width_rejects_others() {
     for b in [0, 1, 3, 5, 7, 12, 32] {
         assert!(matches!(
-            BitWidth::new(b),
+            BitWidth::new(b).map_err(QuantError::from),
             Err(QuantError::InvalidBitWidth(x)) if x == b
         ));
     }

@@ -4,10 +4,12 @@
 //! filterbank, speaker normalisation, frame targets, feature cache, datasets) and [`decode`]
 //! (Viterbi over a phone loop, greedy decoding, PER).
 //! Model: [`model`] (SRU layers, configs, weights), [`train`] (training with candle, QAT) and
-//! [`quantized`] (inference at per-layer bit widths on the integer kernels of mohaq-quant).
+//! [`quantized`] (inference at per-layer bit widths on the integer kernels of mohaq-quant) and
+//! [`deploy`] (the exported quantized-model files, recognition of one recording).
 
 pub mod data;
 pub mod decode;
+pub mod deploy;
 pub mod features;
 pub mod model;
 pub mod quantized;

@@ -2,8 +2,7 @@
 
 use std::path::PathBuf;
 
-use mohaq_beacon::beacons::{BeaconRecord, BEACONS_FILE};
-use mohaq_beacon::fsio::sha256_file;
+use mohaq_beacon::beacons::load_records;
 use mohaq_beacon::BeaconStore;
 
 /// Arguments of `mohaq beacon`.
@@ -30,12 +29,7 @@ enum BeaconCommand {
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         BeaconCommand::List { run_dir } => {
-            let path = run_dir.join(BEACONS_FILE);
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                anyhow::anyhow!("{}: {e} (was this a beacon-based search?)", path.display())
-            })?;
-            let records: Vec<BeaconRecord> = serde_json::from_str(&text)
-                .map_err(|e| anyhow::anyhow!("{}: malformed: {e}", path.display()))?;
+            let records = load_records(&run_dir)?;
             outln!("beacon 0: the base model (all 16 bits)");
             for r in records {
                 outln!(
@@ -53,25 +47,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
         }
         BeaconCommand::Verify { store } => {
-            let store = BeaconStore::new(store);
-            let metas = store.list()?;
+            let verified = BeaconStore::new(store).verify()?;
             let mut bad = 0;
-            for m in &metas {
-                let path = store.dir().join(&m.weights_file);
-                let ok = sha256_file(&path).is_ok_and(|s| s == m.weights_sha256);
+            for (m, ok) in &verified {
                 bad += usize::from(!ok);
                 outln!(
                     "{} {} epochs {} {}",
                     m.key,
                     m.bits.display_genes(),
                     m.epochs,
-                    if ok { "ok" } else { "CORRUPT" }
+                    if *ok { "ok" } else { "CORRUPT" }
                 );
             }
             if bad > 0 {
                 anyhow::bail!(
                     "{bad} of {} beacons are corrupt; delete them to retrain",
-                    metas.len()
+                    verified.len()
                 );
             }
         }

@@ -65,18 +65,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
         return Ok(());
     };
-    let bits = if bits_text.contains(',') {
-        BitConfig::parse(&config, &bits_text)?
-    } else {
-        let b: u32 = bits_text.trim().parse().context("--bits")?;
-        BitConfig::uniform(&config, mohaq_quant::BitWidth::new(b)?)
-    };
+    let bits = BitConfig::parse(&config, &bits_text).context("--bits")?;
     let evaluator = QuantizedEvaluator::from_bundle(&bundle, &ds)?;
     let result = if matches!(split, Split::Test) && !args.per_utterance {
         let dev = mohaq_sru::train::pipeline::load(&data_dir, Split::Dev, &opts)?;
-        let calib = QuantizedEvaluator::from_bundle(&bundle, &dev)?;
-        let frozen = calib.calibrate(&bits)?;
-        evaluator.evaluate_frozen(&bits, &frozen)?
+        let calibration = QuantizedEvaluator::from_bundle(&bundle, &dev)?;
+        evaluator.evaluate_calibrated_on(&calibration, &bits)?
     } else {
         evaluator.evaluate(&bits)?
     };

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use mohaq_beacon::export::export_solution;
+use mohaq_app::export::export_solution;
 
 /// Arguments of `mohaq export`.
 #[derive(clap::Args)]
@@ -21,6 +21,10 @@ pub struct Args {
     /// (default: the experiment's `data.dir`, MOHAQ_DATA or ../shared/data).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Replace `--out` (and its companion) if they exist; without it an existing file is kept
+    /// and the export refused.
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -29,6 +33,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.solution,
         &args.out,
         args.data.as_deref(),
+        args.force,
     )?;
     outln!(
         "solution {} ({}){}: {} bytes of packed weights in {}; companion {}",

@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context};
 use mohaq_hw::bitfusion::{BitFusionConfig, BitFusionSim, FcLayer, ReferenceRow};
-use mohaq_hw::{paper_sru_bits_from_genes, Cost, Platform, Workload};
+use mohaq_hw::{bits_from_tokens, Cost, Platform, Workload};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `mohaq hw`.
@@ -78,7 +78,7 @@ fn eval(args: EvalArgs) -> anyhow::Result<()> {
         "paper" => Workload::paper_sru(),
         other => bail!("unknown workload `{other}` (known: paper)"),
     };
-    let bits = parse_bits(&args.bits, &workload)?;
+    let bits = bits_from_tokens(&workload, &args.bits).context("--bits")?;
     let cost = platform.evaluate(&workload, &bits)?;
     let utterance = match (args.frames, &cost.simulation) {
         (Some(frames), Some(sim)) => Some((frames, sim.per_utterance(frames))),
@@ -101,36 +101,6 @@ fn eval(args: EvalArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// One token per layer (`b` or `w/a`), or the paper's 16 genes.
-fn parse_bits(tokens: &[String], workload: &Workload) -> anyhow::Result<Vec<(u32, u32)>> {
-    let layers = workload.layers().len();
-    let number = |t: &str| -> anyhow::Result<u32> {
-        t.trim()
-            .parse()
-            .with_context(|| format!("--bits: `{t}` is not a bit width"))
-    };
-    if tokens.len() == layers {
-        return tokens
-            .iter()
-            .map(|t| match t.split_once('/') {
-                Some((w, a)) => Ok((number(w)?, number(a)?)),
-                None => number(t).map(|b| (b, b)),
-            })
-            .collect();
-    }
-    if tokens.len() == 16 && workload.name() == Workload::paper_sru().name() {
-        let genes = tokens
-            .iter()
-            .map(|t| number(t))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        return Ok(paper_sru_bits_from_genes(&genes)?);
-    }
-    bail!(
-        "--bits: expected {layers} widths (one per layer: `8` or `w/a`) or the paper's 16 genes, got {}",
-        tokens.len()
-    )
 }
 
 fn print_table(platform: &Platform, cost: &Cost) -> anyhow::Result<()> {

@@ -2,9 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-use mohaq_beacon::infer::Recogniser;
-use mohaq_beacon::LayerBits;
+use mohaq_sru::deploy::Recogniser;
 
 /// Arguments of `mohaq infer`.
 #[derive(clap::Args)]
@@ -23,20 +21,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let bits = args
-        .bits
-        .as_deref()
-        .map(|text| {
-            if text.contains(',') {
-                LayerBits::parse(text)
-            } else {
-                let b: u32 = text.trim().parse().unwrap_or(0);
-                LayerBits::from_shared_genes(&[b; 8])
-            }
-            .with_context(|| format!("--bits {text}"))
-        })
-        .transpose()?;
-    let recogniser = Recogniser::open(&args.model, bits.as_ref())?;
+    let recogniser = Recogniser::open(&args.model, args.bits.as_deref())?;
     let result = recogniser.recognise_file(&args.wav)?;
     eprintln!(
         "{} frames; bits {} ({} activation thresholds)",

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use mohaq_beacon::plot::{scatter_svg, Series};
+use mohaq_app::plot::{scatter_svg, Series};
 use mohaq_beacon::FrontFile;
 
 /// Arguments of `mohaq report`.

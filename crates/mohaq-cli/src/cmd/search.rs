@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use mohaq_beacon::sru_model::SruModel;
+use mohaq_app::sru_model::SruModel;
 use mohaq_beacon::{run_search, Experiment, Retrainer, RunOptions};
 use mohaq_evo::{Control, GenerationReport, Observer};
 
@@ -50,10 +50,12 @@ impl Observer for GenerationBar {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let experiment = Experiment::from_file(&args.experiment)?;
+    let experiment = Experiment::from_file(&args.experiment)?.resolve(Path::new("."));
     let out = args
         .out
         .unwrap_or_else(|| Path::new("runs").join(&experiment.name));
+    // Fail fast on a busy run directory, before minutes of loading (the search locks it again).
+    drop(mohaq_beacon::run::lock_run_dir(&out)?);
     let platform = experiment
         .platform
         .as_ref()

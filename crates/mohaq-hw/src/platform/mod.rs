@@ -5,7 +5,7 @@
 mod schema;
 
 use crate::analytic::AnalyticModel;
-use crate::bitfusion::{BitFusionConfig, BitFusionSim, FcLayer};
+use crate::bitfusion::{BitFusionSim, FcLayer};
 use crate::cost::{
     bits_to_mb, model_size_bits, paper_speedup, physical_speedup, Cost, LayerCost,
     SimulationTotals, SpeedupMode,
@@ -382,14 +382,4 @@ pub struct Extremes {
 pub struct Shares {
     pub speedup: ShareOfMaximum,
     pub energy: Option<ShareOfMaximum>,
-}
-
-/// The Bit Fusion configuration behind a platform, when it uses the simulation.
-impl CostModel {
-    pub fn bitfusion_config(&self) -> Option<&BitFusionConfig> {
-        match self {
-            CostModel::BitFusionSim { sim, .. } => Some(sim.config()),
-            CostModel::Analytic(_) => None,
-        }
-    }
 }

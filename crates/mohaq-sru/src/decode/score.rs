@@ -112,9 +112,4 @@ impl FrameAccuracy {
     pub fn state_accuracy(&self) -> f64 {
         100.0 * self.correct_states as f64 / self.frames.max(1) as f64
     }
-
-    /// Phone-level frame accuracy in percent.
-    pub fn phone_accuracy(&self) -> f64 {
-        100.0 * self.correct_phones as f64 / self.frames.max(1) as f64
-    }
 }

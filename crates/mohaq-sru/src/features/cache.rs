@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use safetensors::{tensor::TensorView, Dtype, SafeTensors};
 use sha2::{Digest, Sha256};
@@ -68,8 +67,6 @@ pub fn key_seed(key: &str) -> u64 {
     u64::from_str_radix(&key[..16.min(key.len())], 16).unwrap_or(0)
 }
 
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 impl FeatureCache {
     pub fn new(dir: impl Into<PathBuf>) -> FeatureCache {
         FeatureCache { dir: dir.into() }
@@ -103,16 +100,7 @@ impl FeatureCache {
             path: path.clone(),
             reason,
         })?;
-        let temp = dir.join(format!(
-            ".{key}.{}.{}.tmp",
-            std::process::id(),
-            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::write(&temp, bytes).map_err(|e| DataError::io(&temp, e))?;
-        std::fs::rename(&temp, &path).map_err(|e| {
-            let _ = std::fs::remove_file(&temp);
-            DataError::io(&path, e)
-        })
+        mohaq_fsio::write_atomic(&path, &bytes).map_err(|e| DataError::io(&path, e))
     }
 }
 

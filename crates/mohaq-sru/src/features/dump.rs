@@ -22,7 +22,8 @@ pub fn write_utterance(path: &Path, utt: &Utterance) -> Result<(), DataError> {
     } else {
         to_text(utt).into_bytes()
     };
-    std::fs::write(path, bytes).map_err(|e| DataError::io(path, e))
+    // Atomic: a killed or failed run never leaves a partial (or empty) file.
+    mohaq_fsio::write_atomic(path, &bytes).map_err(|e| DataError::io(path, e))
 }
 
 fn to_safetensors(utt: &Utterance) -> Result<Vec<u8>, String> {

@@ -5,6 +5,7 @@
 //! (highway) block; both counts are kept so that the paper's cost table can be reproduced exactly
 //! while the real cost stays visible.
 
+use mohaq_precision::{LayerTable, MatrixRole};
 use serde::Serialize;
 
 use super::config::ModelConfig;
@@ -18,6 +19,17 @@ pub enum LayerKind {
     Projection { index: usize },
     /// The output layer.
     Output,
+}
+
+impl LayerKind {
+    /// The role the gene codec orders layers by.
+    pub fn role(self) -> MatrixRole {
+        match self {
+            LayerKind::Sru { .. } => MatrixRole::Input,
+            LayerKind::Projection { .. } => MatrixRole::Projection,
+            LayerKind::Output => MatrixRole::Output,
+        }
+    }
 }
 
 /// One matrix-vector product of the model, with its size and per-frame cost.
@@ -59,7 +71,17 @@ impl MatrixLayer {
 }
 
 impl ModelConfig {
-    /// The matrix layers in gene order: SRU matrices, then projections, then FC.
+    /// The matrix layers' names and roles, from which mohaq-precision derives the gene order.
+    pub fn layer_table(&self) -> LayerTable {
+        LayerTable::new(
+            self.matrix_layers()
+                .into_iter()
+                .map(|l| (l.name, l.kind.role())),
+        )
+        .expect("an SRU's layer list ends with its one output layer")
+    }
+
+    /// The matrix layers in layer order: SRU matrices, then projections, then FC.
     pub fn matrix_layers(&self) -> Vec<MatrixLayer> {
         let two_h = self.layer_output();
         let mut out = Vec::with_capacity(2 * self.layers);

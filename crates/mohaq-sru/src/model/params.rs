@@ -219,11 +219,6 @@ impl ModelParams {
             .collect();
         write_tensors(path, &tensors, metadata)
     }
-
-    /// Number of matrix weights (all matrix layers, real counts).
-    pub fn num_matrix_weights(&self) -> usize {
-        self.config.matrix_layers().iter().map(|l| l.weights).sum()
-    }
 }
 
 fn weights_err(path: &Path, message: impl Into<String>) -> ModelError {
@@ -260,20 +255,7 @@ pub fn write_tensors(
         path: path.to_path_buf(),
         source,
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
-    {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp).map_err(io)?;
-        f.write_all(&data).map_err(io)?;
-        f.sync_all().map_err(io)?;
-    }
-    std::fs::rename(&tmp, path).map_err(io)?;
-    Ok(())
+    mohaq_fsio::write_atomic(path, &data).map_err(io)
 }
 
 /// Reads every tensor of a safetensors file as f32, with the file's string metadata.

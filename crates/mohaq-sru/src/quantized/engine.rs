@@ -90,9 +90,9 @@ impl QuantizedModel {
     pub fn weights(&self, bits: &BitConfig) -> Result<Vec<Arc<PackedMatrix>>, QuantizedError> {
         let n = self.params.config.matrix_layers().len();
         if bits.layers.len() != n {
-            return Err(QuantizedError::Bits(super::bits::BitsError::Count {
+            return Err(QuantizedError::Bits(super::bits::GeneError::Length {
                 expected: 2 * n,
-                found: 2 * bits.layers.len(),
+                got: 2 * bits.layers.len(),
             }));
         }
         bits.layers

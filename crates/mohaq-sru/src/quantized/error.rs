@@ -1,12 +1,12 @@
 //! Typed errors of quantized inference.
 
-use super::bits::BitsError;
+use super::bits::GeneError;
 use crate::model::ModelError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum QuantizedError {
     #[error(transparent)]
-    Bits(#[from] BitsError),
+    Bits(#[from] GeneError),
     #[error("quantization: {0}")]
     Quant(#[from] mohaq_quant::QuantError),
     #[error(transparent)]

@@ -133,6 +133,17 @@ impl QuantizedEvaluator {
     }
 
     /// Per-utterance calibration over this dataset, frozen as the median per layer.
+    /// This subset's error with activation thresholds frozen on `calibration` (the median over
+    /// the dev or optimisation subset, METHOD §4.3): how test errors are measured.
+    pub fn evaluate_calibrated_on(
+        &self,
+        calibration: &QuantizedEvaluator,
+        bits: &BitConfig,
+    ) -> Result<EvalResult, QuantizedError> {
+        let frozen = calibration.calibrate(bits)?;
+        self.evaluate_frozen(bits, &frozen)
+    }
+
     pub fn calibrate(&self, bits: &BitConfig) -> Result<FrozenActivations, QuantizedError> {
         let (_, per_utt) = self.run(bits, ActivationMode::PerUtterance)?;
         let n = bits.layers.len();
@@ -187,27 +198,22 @@ impl QuantizedEvaluator {
             return Ok(Vec::new());
         }
         let order = self.model.computation_order();
-        let keys: Vec<Vec<(BitWidth, BitWidth)>> = configs
-            .iter()
-            .map(|b| {
-                if b.layers.len() != order.len() {
-                    return Err(QuantizedError::Bits(super::bits::BitsError::Count {
-                        expected: 2 * order.len(),
-                        found: 2 * b.layers.len(),
-                    }));
-                }
-                Ok(order
-                    .iter()
-                    .map(|&p| (b.layers[p].weight, b.layers[p].activation))
-                    .collect())
-            })
-            .collect::<Result<_, _>>()?;
-        let mut sorted: Vec<usize> = (0..configs.len()).collect();
-        sorted.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+        // Also refuses a candidate with the wrong number of layers.
         let weights = configs
             .iter()
             .map(|b| self.model.weights(b))
             .collect::<Result<Vec<_>, _>>()?;
+        let keys: Vec<Vec<(BitWidth, BitWidth)>> = configs
+            .iter()
+            .map(|b| {
+                order
+                    .iter()
+                    .map(|&p| (b.layers[p].weight, b.layers[p].activation))
+                    .collect()
+            })
+            .collect();
+        let mut sorted: Vec<usize> = (0..configs.len()).collect();
+        sorted.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
         let steps = order.len();
         // scores[utterance][candidate]
         let scores: Vec<Vec<UtteranceScore>> = self

@@ -10,7 +10,7 @@ pub mod evaluator;
 mod expf;
 pub mod fixed;
 
-pub use bits::{BitConfig, BitsError, LayerBits};
+pub use bits::{BitConfig, GeneError, LayerWidths};
 pub use engine::{ActivationMode, QuantizedModel, StepState};
 pub use error::QuantizedError;
 pub use evaluator::{EvalResult, EvalUtterance, FrozenActivations, QuantizedEvaluator};

@@ -4,11 +4,11 @@
 
 use std::path::Path;
 
-use mohaq_beacon::export::{companion_path, write_quantized};
-use mohaq_beacon::infer::Recogniser;
-use mohaq_beacon::sru_model::{bit_config, RetrainSettings, SruModel};
+use mohaq_app::export::write_quantized;
+use mohaq_app::sru_model::{bit_config, RetrainSettings, SruModel};
 use mohaq_beacon::{ErrorModel, LayerBits, Retrainer};
 use mohaq_sru::decode::{DecoderParams, PhoneBigram, StatePriors};
+use mohaq_sru::deploy::{companion_path, Recogniser};
 use mohaq_sru::features::{Dataset, Utterance};
 use mohaq_sru::model::{ModelBundle, ModelConfig, ModelParams};
 use rand::{Rng, SeedableRng};
@@ -174,7 +174,7 @@ fn exported_model_recognises_like_the_frozen_engine() {
     // The same widths and thresholds straight from the bundle give the same phones.
     let direct = Recogniser::from_bundle(
         model.bundle().clone(),
-        bits,
+        bit_config(&bits).unwrap(),
         None,
         Some(summary.alphas.clone()),
     )

@@ -3,12 +3,12 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::error::RunError;
-use crate::fsio::write_atomic;
 use crate::hardware::HardwareReport;
 use crate::plot::{scatter_svg, Series};
 use crate::reproduce::{ModelResults, SearchResult};
-use crate::run::FrontFile;
+use mohaq_beacon::error::RunError;
+use mohaq_beacon::fsio::write_atomic;
+use mohaq_beacon::run::FrontFile;
 
 fn opt(v: Option<f64>, digits: usize) -> String {
     v.map_or("–".into(), |x| format!("{x:.digits$}"))
@@ -126,7 +126,10 @@ fn front_table(title: &str, r: &SearchResult) -> String {
     s
 }
 
-fn points(f: &FrontFile, x: impl Fn(&crate::run::FrontSolution) -> Option<f64>) -> Vec<(f64, f64)> {
+fn points(
+    f: &FrontFile,
+    x: impl Fn(&mohaq_beacon::run::FrontSolution) -> Option<f64>,
+) -> Vec<(f64, f64)> {
     f.solutions
         .iter()
         .filter_map(|s| Some((x(s)?, s.test_error.unwrap_or(s.score.error))))

@@ -2,7 +2,7 @@
 //! authors' mixed configurations M1-M15 (issue 7), kept in one place so the report cites them
 //! from here.
 
-use crate::genes::LayerBits;
+use mohaq_beacon::genes::LayerBits;
 
 /// The recipe's float PER on TIMIT core test (pytorch-kaldi README).
 pub const FLOAT_PER: f64 = 16.6;

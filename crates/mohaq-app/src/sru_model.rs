@@ -10,20 +10,19 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use mohaq_hw::Workload;
-use mohaq_quant::BitWidth;
 use mohaq_sru::data::Split;
 use mohaq_sru::features::{Dataset, LoadOptions};
 use mohaq_sru::model::{ModelBundle, ModelConfig, ModelParams};
-use mohaq_sru::quantized::{BitConfig, LayerBits as SruLayerBits, QuantizedEvaluator};
+use mohaq_sru::quantized::{BitConfig, QuantizedEvaluator};
 use mohaq_sru::train::pipeline::{evaluate_bundle, load, PipelineOptions};
 use mohaq_sru::train::qat::qat_fine_tune;
 use mohaq_sru::train::SilentObserver;
 use sha2::{Digest, Sha256};
 
-use crate::error::{ModelFailure, RunError};
-use crate::experiment::Experiment;
-use crate::genes::{LayerBits, NUM_LAYERS};
-use crate::model::{ErrorModel, Retrainer};
+use mohaq_beacon::error::{ModelFailure, RunError};
+use mohaq_beacon::experiment::Experiment;
+use mohaq_beacon::genes::{LayerBits, NUM_LAYERS};
+use mohaq_beacon::model::{ErrorModel, Retrainer};
 
 /// How beacons are retrained (QAT through mohaq-sru's training pipeline).
 #[derive(Debug, Clone, Default)]
@@ -78,16 +77,9 @@ pub fn workload_of(config: &ModelConfig) -> Result<Workload, ModelFailure> {
 
 /// mohaq-beacon's per-layer widths as mohaq-sru's [`BitConfig`] (same layer order).
 pub fn bit_config(bits: &LayerBits) -> Result<BitConfig, ModelFailure> {
-    let width =
-        |b: u32| BitWidth::new(b).map_err(|e| ModelFailure::new(format!("bit width {b}"), e));
-    let layers = (0..NUM_LAYERS)
-        .map(|l| {
-            Ok(SruLayerBits {
-                weight: width(bits.weight[l])?,
-                activation: width(bits.activation[l])?,
-            })
-        })
-        .collect::<Result<Vec<_>, ModelFailure>>()?;
+    let layers = bits
+        .widths()
+        .map_err(|e| ModelFailure::new(bits.display_genes(), e))?;
     Ok(BitConfig { layers })
 }
 
@@ -155,23 +147,17 @@ impl SruModel {
         base: &Path,
         data_override: Option<&Path>,
     ) -> Result<Self, RunError> {
-        let resolve = |p: &Path| {
-            if p.is_absolute() {
-                p.to_path_buf()
-            } else {
-                base.join(p)
-            }
-        };
-        let config_path = resolve(&experiment.model.config);
-        let weights_path = resolve(&experiment.model.weights);
+        let experiment = experiment.clone().resolve(base);
+        let config_path = &experiment.model.config;
+        let weights_path = &experiment.model.weights;
         let data_dir = match (data_override, &experiment.data.dir) {
             (Some(d), _) => d.to_path_buf(),
-            (None, Some(d)) => resolve(d),
+            (None, Some(d)) => d.clone(),
             (None, None) => mohaq_sru::data::default_data_dir(),
         };
         Self::load(
-            &config_path,
-            &weights_path,
+            config_path,
+            weights_path,
             &data_dir,
             experiment.data.dev_utterances,
             experiment.data.test_utterances,
@@ -296,9 +282,9 @@ impl ErrorModel for SruModel {
         weights: Option<&SruWeights>,
     ) -> Result<f64, ModelFailure> {
         let config = bit_config(bits)?;
-        let frozen = self.frozen_activations(bits, weights)?;
+        let dev = weights.map_or(&self.dev, |w| &w.dev);
         let test = weights.map_or(&self.test, |w| &w.test);
-        test.evaluate_frozen(&config, &frozen)
+        test.evaluate_calibrated_on(dev, &config)
             .map(|r| r.per)
             .map_err(|e| {
                 ModelFailure::new(format!("test evaluation of {}", bits.display_genes()), e)

@@ -1,6 +1,6 @@
 //! The four bit widths of the MOHAQ search space.
 
-use crate::QuantError;
+use crate::error::InvalidBitWidth;
 
 /// A precision of a weight matrix or activation vector: 2, 4 and 8 are symmetric uniform signed
 /// integers with an MMSE clipping threshold; 16 is 16-bit fixed point with a per-tensor
@@ -17,14 +17,17 @@ impl BitWidth {
     /// All widths, narrowest first.
     pub const ALL: [BitWidth; 4] = [BitWidth::B2, BitWidth::B4, BitWidth::B8, BitWidth::B16];
 
-    /// Parses a width; anything but 2, 4, 8 or 16 is [`QuantError::InvalidBitWidth`].
-    pub fn new(bits: u32) -> Result<Self, QuantError> {
+    /// [`Self::ALL`] as numbers of bits, for lists of allowed widths.
+    pub const ALL_BITS: [u32; 4] = [2, 4, 8, 16];
+
+    /// Parses a width; anything but 2, 4, 8 or 16 is [`InvalidBitWidth`]. The one width check.
+    pub fn new(bits: u32) -> Result<Self, InvalidBitWidth> {
         match bits {
             2 => Ok(BitWidth::B2),
             4 => Ok(BitWidth::B4),
             8 => Ok(BitWidth::B8),
             16 => Ok(BitWidth::B16),
-            other => Err(QuantError::InvalidBitWidth(other)),
+            other => Err(InvalidBitWidth(other)),
         }
     }
 
@@ -64,8 +67,8 @@ impl BitWidth {
 }
 
 impl TryFrom<u32> for BitWidth {
-    type Error = QuantError;
-    fn try_from(bits: u32) -> Result<Self, QuantError> {
+    type Error = InvalidBitWidth;
+    fn try_from(bits: u32) -> Result<Self, InvalidBitWidth> {
         BitWidth::new(bits)
     }
 }
@@ -93,5 +96,21 @@ impl<'de> serde::Deserialize<'de> for BitWidth {
 impl serde::Serialize for BitWidth {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u32(self.bits())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_four_widths_exist() {
+        for b in [0, 1, 3, 5, 7, 12, 32] {
+            assert_eq!(BitWidth::new(b), Err(InvalidBitWidth(b)));
+        }
+        for (w, b) in BitWidth::ALL.iter().zip(BitWidth::ALL_BITS) {
+            assert_eq!(BitWidth::new(b).unwrap(), *w);
+            assert_eq!(w.bits(), b);
+        }
     }
 }

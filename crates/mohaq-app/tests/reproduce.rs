@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
+use mohaq_app::report::write_report;
+use mohaq_app::reproduce::{reproduce_hardware, reproduce_model, ReproduceConfig};
 use mohaq_beacon::experiment::Experiment;
-use mohaq_beacon::report::write_report;
-use mohaq_beacon::reproduce::{reproduce_hardware, reproduce_model, ReproduceConfig};
 use mohaq_beacon::synthetic::SyntheticModel;
 use mohaq_evo::Silent;
 
@@ -79,7 +79,7 @@ fn quick_reproduction_on_the_synthetic_model_writes_a_full_report() {
     // --quick restricts E2 to two widths per layer: 2^8 candidates (the full run has 3^8).
     assert_eq!(
         x.candidates,
-        mohaq_beacon::reproduce::QUICK_SILAGO_WIDTHS.len().pow(8)
+        mohaq_app::reproduce::QUICK_SILAGO_WIDTHS.len().pow(8)
     );
     assert!(x.recovered <= x.true_front.len() && !x.true_front.is_empty());
     assert!(r.claims.len() >= 5);

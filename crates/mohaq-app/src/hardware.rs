@@ -7,10 +7,10 @@ use mohaq_hw::bitfusion::{BitFusionConfig, BitFusionSim, FcLayer, ReferenceRow};
 use mohaq_hw::{Platform, Workload};
 use serde::Serialize;
 
-use crate::error::RunError;
-use crate::genes::LayerBits;
-use crate::model::{fp32_size_mb, size_mb};
 use crate::paper;
+use mohaq_beacon::error::RunError;
+use mohaq_beacon::genes::LayerBits;
+use mohaq_beacon::model::{fp32_size_mb, size_mb};
 
 /// One uniform width on the paper workload: our figures with the paper's beside them.
 #[derive(Debug, Clone, Serialize)]

@@ -7,11 +7,11 @@ use std::path::Path;
 
 use mohaq_evo::Observer;
 
-use crate::error::RunError;
 use crate::reproduce::{
     load_experiment, reproduce_models, ModelResults, ReproduceConfig, MODEL_EXPERIMENTS,
 };
 use crate::sru_model::SruModel;
+use mohaq_beacon::error::RunError;
 
 /// Builds the models of E0-E3 and runs them. `data_dir` overrides the experiments' corpus
 /// folder. With `config.quick` beacons are retrained on the TIMIT sample only (not Kathleen),

@@ -5,8 +5,9 @@ use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
-/// Shown when `MOHAQ_LOG` is unset: warnings, and this crate's progress messages.
-pub const DEFAULT_FILTER: &str = "warn,mohaq_beacon=info";
+/// Shown when `MOHAQ_LOG` is unset: warnings, and the progress messages of the search and the
+/// application.
+pub const DEFAULT_FILTER: &str = "warn,mohaq_beacon=info,mohaq_app=info";
 
 /// Sends `tracing` events to stderr, filtered by `MOHAQ_LOG` (e.g. `MOHAQ_LOG=debug`) or
 /// [`DEFAULT_FILTER`]. Call once, first thing in `main`.

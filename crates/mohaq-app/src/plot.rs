@@ -4,7 +4,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use crate::error::RunError;
+use mohaq_beacon::error::RunError;
 
 /// One set of points with a legend label.
 pub struct Series<'a> {

@@ -10,15 +10,15 @@ use mohaq_evo::{exhaustive_front, igd, recovered_count, EvaluationArchive, Obser
 use mohaq_hw::{Platform, ShareOfMaximum};
 use serde::Serialize;
 
-use crate::error::RunError;
-use crate::experiment::{Experiment, ExperimentKind};
-use crate::fsio::write_json_atomic;
 use crate::hardware::{hardware_report, HardwareReport};
-use crate::limits::ResolvedLimits;
-use crate::model::{fp32_size_mb, size_mb, ErrorModel, Retrainer};
 use crate::paper;
-use crate::problem::MohaqProblem;
-use crate::run::{run_search, FrontFile, RunOptions};
+use mohaq_beacon::error::RunError;
+use mohaq_beacon::experiment::{Experiment, ExperimentKind};
+use mohaq_beacon::fsio::write_json_atomic;
+use mohaq_beacon::limits::ResolvedLimits;
+use mohaq_beacon::model::{fp32_size_mb, size_mb, ErrorModel, Retrainer};
+use mohaq_beacon::problem::MohaqProblem;
+use mohaq_beacon::run::{run_search, FrontFile, RunOptions};
 
 /// Where things are and how much to run.
 #[derive(Debug, Clone)]
@@ -83,7 +83,7 @@ pub fn quick_budget(mut e: Experiment) -> Experiment {
     } else {
         e.data.dev_utterances.min(QUICK_DEV_UTTERANCES)
     };
-    if e.kind == ExperimentKind::Silago {
+    if e.kind == ExperimentKind::SpeedupEnergy {
         // E2 also evaluates all 6,561 candidates exhaustively; on a smaller subset that fits
         // the quick budget. Search and exhaustive front use the same subset, so they compare.
         e.data.dev_utterances = QUICK_SILAGO_DEV_UTTERANCES;
@@ -198,21 +198,15 @@ pub fn ptq_table<M: ErrorModel>(model: &M) -> Result<Vec<PtqRow>, RunError> {
 
 /// Reads a shipped experiment, shrunk for `--quick`.
 pub fn load_experiment(config: &ReproduceConfig, name: &str) -> Result<Experiment, RunError> {
-    let e = Experiment::from_file(&config.experiment_path(name))?;
+    let e = Experiment::from_file(&config.experiment_path(name))?.resolve(&config.workspace);
     Ok(if config.quick { quick_budget(e) } else { e })
 }
 
-fn load_platform(config: &ReproduceConfig, e: &Experiment) -> Result<Option<Platform>, RunError> {
+/// The platform of a resolved experiment (its path is absolute).
+fn load_platform(e: &Experiment) -> Result<Option<Platform>, RunError> {
     e.platform
         .as_ref()
-        .map(|p| {
-            let path = if p.is_absolute() {
-                p.clone()
-            } else {
-                config.workspace.join(p)
-            };
-            Platform::from_toml_file(path)
-        })
+        .map(Platform::from_toml_file)
         .transpose()
         .map_err(RunError::from)
 }
@@ -226,7 +220,7 @@ pub fn reproduce_search<M: ErrorModel>(
     observer: &mut dyn Observer,
 ) -> Result<SearchResult, RunError> {
     let experiment = load_experiment(config, name)?;
-    let platform = load_platform(config, &experiment)?;
+    let platform = load_platform(&experiment)?;
     let run_dir = config.out_dir.join("runs").join(&experiment.name);
     // The default store (`<out>/runs/beacon-store`, next to the run directories), so that
     // `mohaq export` finds a solution's beacon from the run directory alone.
@@ -263,7 +257,7 @@ pub fn silago_exhaustive<M: ErrorModel>(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ExhaustiveCheck, RunError> {
     let experiment = load_experiment(config, "silago")?;
-    let platform = load_platform(config, &experiment)?;
+    let platform = load_platform(&experiment)?;
     let limits = ResolvedLimits::resolve(
         &experiment,
         model.float_error()?,
@@ -280,7 +274,7 @@ pub fn silago_exhaustive<M: ErrorModel>(
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
-    let nsga = crate::run::nsga2_config(&experiment);
+    let nsga = mohaq_beacon::run::nsga2_config(&experiment);
     if let Ok(Some(state)) =
         mohaq_evo::checkpoint::load(&search.run_dir, &nsga, mohaq_evo::Problem::space(&problem))
     {
@@ -392,7 +386,7 @@ fn baseline_test_error(r: &ModelResults) -> f64 {
 }
 
 /// Best value of `f` over front solutions whose test error is within `pp` of the baseline.
-fn best_within<F: Fn(&crate::run::FrontSolution) -> f64>(
+fn best_within<F: Fn(&mohaq_beacon::run::FrontSolution) -> f64>(
     front: &FrontFile,
     baseline: f64,
     pp: f64,
@@ -441,7 +435,7 @@ fn claims(
 ) -> Result<Vec<ClaimRow>, RunError> {
     let base = baseline_test_error(r);
     let fp32 = r.fp32_size_mb;
-    let ratio = |s: &crate::run::FrontSolution| fp32 / s.score.cost.size_mb;
+    let ratio = |s: &mohaq_beacon::run::FrontSolution| fp32 / s.score.cost.size_mb;
     let fmt_x = |v: Option<f64>| v.map_or("none within the limit".into(), |x| format!("{x:.1}x"));
     let mut rows = vec![
         ClaimRow {
@@ -460,7 +454,7 @@ fn claims(
         },
     ];
     let experiment = load_experiment(config, "silago")?;
-    if let Some(platform) = load_platform(config, &experiment)? {
+    if let Some(platform) = load_platform(&experiment)? {
         let front = &r.silago.front;
         let shares: Vec<(f64, mohaq_hw::Shares)> = front
             .solutions

@@ -1,0 +1,21 @@
+//! The MOHAQ application: everything that ties the model-agnostic search of mohaq-beacon to the
+//! real SRU and to the paper.
+//!
+//! - [`sru_model`]: mohaq-sru's SRU behind mohaq-beacon's `ErrorModel` and `Retrainer`;
+//! - [`export`]: a chosen front solution as a quantized model file (the format and recognition
+//!   with it are mohaq-sru's `deploy`);
+//! - [`reproduce`] (E0–E3 on any error model), [`sru_reproduce`] (on the SRU), [`hardware`] (E4),
+//!   [`paper`] (the paper's figures), [`report`] and [`plot`]: `results/REPORT.md`;
+//! - [`logging`]: the log set-up the `mohaq` binary and `cargo xtask` share.
+//!
+//! The binaries only parse arguments and print; what they do is here.
+
+pub mod export;
+pub mod hardware;
+pub mod logging;
+pub mod paper;
+pub mod plot;
+pub mod report;
+pub mod reproduce;
+pub mod sru_model;
+pub mod sru_reproduce;
