@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+
+mod bench;
 use mohaq_app::report::write_report;
 use mohaq_app::reproduce::{reproduce_hardware, ReproduceConfig};
 use mohaq_app::sru_reproduce::reproduce_sru;
@@ -46,6 +48,13 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Print the engine's speed figures: evaluation frames/s (both model sizes, w8 and w4), the
+    /// exhaustive SiLago front with and without prefix reuse, training frames/s. Not run by CI.
+    Bench {
+        /// Leave out the exhaustive front (the longest part, minutes on 2 cores).
+        #[arg(long)]
+        skip_exhaustive: bool,
+    },
 }
 
 fn workspace_root() -> PathBuf {
@@ -58,6 +67,7 @@ fn workspace_root() -> PathBuf {
 fn main() -> anyhow::Result<()> {
     mohaq_app::logging::init_stderr();
     match Cli::parse().command {
+        Command::Bench { skip_exhaustive } => bench::run(&workspace_root(), skip_exhaustive),
         Command::Reproduce {
             quick,
             hardware_only,
