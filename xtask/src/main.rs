@@ -5,25 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-
-mod bench;
+use mohaq_app::progress::{GenerationProgress, Progress};
 use mohaq_app::report::write_report;
 use mohaq_app::reproduce::{reproduce_hardware, ReproduceConfig};
 use mohaq_app::sru_reproduce::reproduce_sru;
-use mohaq_evo::{Control, GenerationReport, Observer};
-
-/// Prints one line per generation of each search.
-struct GenerationLines;
-
-impl Observer for GenerationLines {
-    fn on_generation(&mut self, r: &GenerationReport) -> Control {
-        eprintln!(
-            "  gen {}/{}: {} evaluations, {} feasible, front {}",
-            r.generation, r.n_gen, r.n_evaluations, r.feasible, r.front_size
-        );
-        Control::Continue
-    }
-}
 
 #[derive(Parser)]
 struct Cli {
@@ -56,6 +41,8 @@ enum Command {
         skip_exhaustive: bool,
     },
 }
+
+mod bench;
 
 fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -97,17 +84,16 @@ fn main() -> anyhow::Result<()> {
                     );
                 }
                 eprintln!("E0-E3 on {} ...", model.display());
-                let mut last = 0;
+                let mut exhaustive = None::<Progress>;
                 let mut progress = |done: usize, total: usize| {
-                    if done >= last + 500 || done == total {
-                        last = done;
-                        eprintln!("  E2 exhaustive: {done}/{total}");
-                    }
+                    exhaustive
+                        .get_or_insert_with(|| Progress::new("E2 exhaustive front", total as u64))
+                        .set(done as u64, total as u64, "candidates evaluated");
                 };
                 let results = reproduce_sru(
                     &config,
                     data.as_deref(),
-                    &mut GenerationLines,
+                    &mut GenerationProgress::new(0),
                     &mut progress,
                 )
                 .context("E0-E3")?;

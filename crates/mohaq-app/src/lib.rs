@@ -6,16 +6,23 @@
 //!   with it are mohaq-sru's `deploy`);
 //! - [`reproduce`] (E0–E3 on any error model), [`sru_reproduce`] (on the SRU), [`hardware`] (E4),
 //!   [`paper`] (the paper's figures), [`report`] and [`plot`]: `results/REPORT.md`;
-//! - [`logging`]: the log set-up the `mohaq` binary and `cargo xtask` share.
+//! - [`exhaustive`]: the exhaustive true front of a small space through any executor;
+//! - [`worker`]: `mohaq worker`, one task of a batch the Slurm executor submitted, and the
+//!   dispatch of a run under an `[executor]` setting;
+//! - [`logging`] and [`progress`]: the log set-up and the progress display the `mohaq` binary
+//!   and `cargo xtask` share.
 //!
 //! The binaries only parse arguments and print; what they do is here.
 
+pub mod exhaustive;
 pub mod export;
 pub mod hardware;
 pub mod logging;
 pub mod paper;
 pub mod plot;
+pub mod progress;
 pub mod report;
 pub mod reproduce;
 pub mod sru_model;
 pub mod sru_reproduce;
+pub mod worker;

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::hardware::HardwareReport;
-use crate::plot::{scatter_svg, Series};
+use crate::plot::{front_svg, Goal, Marker, Series};
 use crate::reproduce::{ModelResults, SearchResult};
 use mohaq_beacon::error::RunError;
 use mohaq_beacon::fsio::write_atomic;
@@ -126,70 +126,189 @@ fn front_table(title: &str, r: &SearchResult) -> String {
     s
 }
 
+/// Which error a plot's y axis shows: one kind per axis, never a mix.
+#[derive(Clone, Copy)]
+enum ErrorKind {
+    /// PER on the test split (thresholds frozen); solutions without one are left out.
+    Test,
+    /// PER on the optimisation subset, the error the search minimised.
+    Search,
+}
+
 fn points(
     f: &FrontFile,
     x: impl Fn(&mohaq_beacon::run::FrontSolution) -> Option<f64>,
+    kind: ErrorKind,
 ) -> Vec<(f64, f64)> {
     f.solutions
         .iter()
-        .filter_map(|s| Some((x(s)?, s.test_error.unwrap_or(s.score.error))))
+        .filter_map(|s| {
+            let y = match kind {
+                ErrorKind::Test => s.test_error?,
+                ErrorKind::Search => s.score.error,
+            };
+            Some((x(s)?, y))
+        })
         .collect()
+}
+
+/// The lowest y of a step line at `x` or more (speedup fronts).
+fn best_at_or_above(points: &[(f64, f64)], x: f64) -> Option<f64> {
+    points
+        .iter()
+        .filter(|p| p.0 >= x - 1e-12)
+        .map(|p| p.1)
+        .min_by(f64::total_cmp)
+}
+
+/// The plot of one run's final front (`mohaq report`): error against speedup where the platform
+/// has one, else against size; test PER when every solution has one, else the search's error,
+/// and the axis says which.
+pub fn front_plot(front: &FrontFile, svg: &Path) -> Result<(), RunError> {
+    let speedup = front
+        .solutions
+        .iter()
+        .any(|s| s.score.cost.speedup.is_some());
+    let kind = if front.solutions.iter().all(|s| s.test_error.is_some()) {
+        ErrorKind::Test
+    } else {
+        ErrorKind::Search
+    };
+    let y_label = match kind {
+        ErrorKind::Test => "test PER (%), thresholds frozen",
+        ErrorKind::Search => "PER on the optimisation subset (%)",
+    };
+    let (x_axis, goal, pts) = if speedup {
+        (
+            ("speedup over the 16-bit model (×)", "×"),
+            Goal::MaximiseX,
+            points(front, |s| s.score.cost.speedup, kind),
+        )
+    } else {
+        (
+            ("model size (MB)", ""),
+            Goal::MinimiseX,
+            points(front, |s| Some(s.score.cost.size_mb), kind),
+        )
+    };
+    front_svg(
+        svg,
+        &front.experiment,
+        x_axis,
+        y_label,
+        &[Series {
+            label: "final front",
+            points: pts,
+            color: 0,
+            hollow: false,
+            step: Some(goal),
+        }],
+        &[],
+    )
 }
 
 /// Writes the plots of E1-E3 into `out` and returns their file names.
 pub fn write_plots(out: &Path, r: &ModelResults) -> Result<Vec<String>, RunError> {
+    const TEST_PER: &str = "test PER (%), thresholds frozen";
+    const SPEEDUP: (&str, &str) = ("speedup over the 16-bit model (×)", "×");
     let mut names = Vec::new();
     let e1 = "e1_compression.svg";
-    scatter_svg(
+    front_svg(
         &out.join(e1),
         "E1: compression front",
-        "size (MB)",
-        "test error (%)",
+        ("model size (MB)", ""),
+        TEST_PER,
         &[Series {
             label: "search front",
-            points: points(&r.compression.front, |s| Some(s.score.cost.size_mb)),
+            points: points(
+                &r.compression.front,
+                |s| Some(s.score.cost.size_mb),
+                ErrorKind::Test,
+            ),
             color: 0,
             hollow: false,
+            step: Some(Goal::MinimiseX),
         }],
+        &[],
     )?;
     names.push(e1.to_string());
     let e2 = "e2_silago.svg";
+    // The true front is known only in the search's own error, so both are drawn in it.
     let mut series = vec![Series {
-        label: "search front (test error)",
-        points: points(&r.silago.front, |s| s.score.cost.speedup),
+        label: "search front",
+        points: points(&r.silago.front, |s| s.score.cost.speedup, ErrorKind::Search),
         color: 0,
         hollow: false,
+        step: Some(Goal::MaximiseX),
     }];
     if let Some(x) = &r.silago_exhaustive {
         series.push(Series {
-            label: "true front (search error)",
+            label: "true front (exhaustive)",
             points: x.true_front.iter().map(|o| (-o[1], o[0])).collect(),
             color: 1,
             hollow: true,
+            step: Some(Goal::MaximiseX),
         });
     }
-    scatter_svg(&out.join(e2), "E2: SiLago", "speedup", "error (%)", &series)?;
+    front_svg(
+        &out.join(e2),
+        "E2: SiLago (error vs speedup; energy not shown)",
+        SPEEDUP,
+        "PER on the optimisation subset (%)",
+        &series,
+        &[],
+    )?;
     names.push(e2.to_string());
     let e3 = "e3_bitfusion.svg";
-    scatter_svg(
+    let inference = points(
+        &r.bitfusion.front,
+        |s| s.score.cost.speedup,
+        ErrorKind::Test,
+    );
+    let beacon = points(
+        &r.bitfusion_beacon.front,
+        |s| s.score.cost.speedup,
+        ErrorKind::Test,
+    );
+    // The claim's gap, where it is measured (the same definition as the claims table).
+    let markers: Vec<Marker> =
+        crate::reproduce::beacon_gain_reduction(&r.bitfusion.front, &r.bitfusion_beacon.front)
+            .and_then(|(gap, at)| {
+                let (io, bb) = (
+                    best_at_or_above(&inference, at)?,
+                    best_at_or_above(&beacon, at)?,
+                );
+                Some(Marker {
+                    from: (at, bb),
+                    to: (at, io),
+                    label: format!("gap {gap:.1} pp at ≥ {at:.1}×"),
+                })
+            })
+            .into_iter()
+            .collect();
+    front_svg(
         &out.join(e3),
         "E3: Bit Fusion",
-        "speedup",
-        "test error (%)",
+        SPEEDUP,
+        TEST_PER,
         &[
             Series {
                 label: "inference-only",
-                points: points(&r.bitfusion.front, |s| s.score.cost.speedup),
+                points: inference,
                 color: 0,
                 hollow: false,
+                step: Some(Goal::MaximiseX),
             },
             Series {
                 label: "beacon-based",
-                points: points(&r.bitfusion_beacon.front, |s| s.score.cost.speedup),
+                points: beacon,
                 color: 2,
-                hollow: false,
+                // Hollow, so that solutions both fronts share stay visible.
+                hollow: true,
+                step: Some(Goal::MaximiseX),
             },
         ],
+        &markers,
     )?;
     names.push(e3.to_string());
     Ok(names)

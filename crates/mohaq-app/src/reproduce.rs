@@ -227,6 +227,7 @@ pub fn reproduce_search<M: ErrorModel>(
     let options = RunOptions {
         skip_test: false,
         store_dir: None,
+        dispatch: None,
     };
     tracing::info!(experiment = %experiment.name, run_dir = %run_dir.display(), "search");
     let start = std::time::Instant::now();

@@ -52,10 +52,19 @@ pub struct SruModel {
     float_error: f64,
     weights_digest: String,
     retrain: RetrainSettings,
+    /// Requests served differently than asked (see [`ErrorModel::notes`]).
+    notes: Vec<String>,
 }
 
-/// The first `n` utterances of `ds` (all for 0).
-fn first(mut ds: Dataset, n: usize) -> Dataset {
+/// The first `n` utterances (0: all), with a note when `n` is more than the split has.
+fn first(mut ds: Dataset, n: usize, key: &str, notes: &mut Vec<String>) -> Dataset {
+    if n > ds.utterances.len() {
+        notes.push(format!(
+            "data.{key} = {n}, but the split has {} utterances; all {} are used",
+            ds.utterances.len(),
+            ds.utterances.len()
+        ));
+    }
     if n > 0 {
         ds.utterances.truncate(n);
     }
@@ -136,6 +145,7 @@ impl SruModel {
             workload,
             float_error,
             retrain,
+            notes: Vec::new(),
         })
     }
 
@@ -182,28 +192,35 @@ impl SruModel {
                 )));
             }
         }
-        let model_err = |path: &Path, e: mohaq_sru::model::ModelError| {
-            RunError::Invalid(format!("{}: {e}", path.display()))
-        };
+        // ModelError names its file itself.
+        let model_err =
+            |_: &Path, e: mohaq_sru::model::ModelError| RunError::Invalid(e.to_string());
         let config = ModelConfig::load(config_path).map_err(|e| model_err(config_path, e))?;
         let bundle =
             ModelBundle::load(&config, weights_path).map_err(|e| model_err(weights_path, e))?;
         let opts = LoadOptions::default();
         let data_err = |e: mohaq_sru::train::TrainError| RunError::Invalid(e.to_string());
+        let mut notes = Vec::new();
         let dev = first(
             load(data_dir, Split::Dev, &opts).map_err(data_err)?,
             dev_utterances,
+            "dev_utterances",
+            &mut notes,
         );
         let test = first(
             load(data_dir, Split::Test, &opts).map_err(data_err)?,
             test_utterances,
+            "test_utterances",
+            &mut notes,
         );
         let retrain = RetrainSettings {
             config_path: Some(config_path.to_path_buf()),
             data_dir: data_dir.to_path_buf(),
             include_kathleen: None,
         };
-        Ok(Self::from_parts(bundle, &dev, &test, retrain)?)
+        let mut model = Self::from_parts(bundle, &dev, &test, retrain)?;
+        model.notes = notes;
+        Ok(model)
     }
 
     /// How beacons are retrained.
@@ -258,6 +275,10 @@ impl ErrorModel for SruModel {
 
     fn name(&self) -> String {
         self.name.clone()
+    }
+
+    fn notes(&self) -> Vec<String> {
+        self.notes.clone()
     }
 
     fn workload(&self) -> &Workload {

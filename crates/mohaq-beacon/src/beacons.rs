@@ -17,6 +17,7 @@ use mohaq_evo::Genes;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::dispatch::{Dispatch, RetrainContext, RetrainJob, RetrainOutcome, BEACON_RETRAIN};
 use crate::error::{BeaconStoreError, ProblemError};
 use crate::experiment::BeaconMode;
 use crate::fsio::write_json_atomic;
@@ -91,6 +92,8 @@ pub struct BeaconSearch<'a, W> {
     retrainer: &'a dyn Retrainer<W>,
     run_dir: Option<PathBuf>,
     state: Mutex<State<W>>,
+    /// Where beacons are retrained (in this process when `None`).
+    dispatch: Option<Dispatch>,
 }
 
 fn genes_key(genes: &[f64]) -> String {
@@ -140,7 +143,65 @@ impl<'a, W: Send + Sync> BeaconSearch<'a, W> {
             retrainer,
             run_dir: run_dir.map(Path::to_path_buf),
             state: Mutex::new(State { beacons, scores }),
+            dispatch: None,
         })
+    }
+
+    /// Retrains beacons through `dispatch`'s executor, one job per beacon, into the store
+    /// (which must be on a filesystem the workers share).
+    pub fn with_dispatch(mut self, dispatch: Dispatch) -> Self {
+        self.dispatch = Some(dispatch);
+        self
+    }
+
+    /// Retrains, through the executor, those of `bits` (widths as retrained) that the store
+    /// lacks, one job each; returns the keys retrained now (not found in the store).
+    fn retrain_remotely(&self, bits: &[LayerBits]) -> Result<HashSet<String>, BeaconStoreError> {
+        let Some(dispatch) = &self.dispatch else {
+            return Ok(HashSet::new());
+        };
+        let identity = self.retrainer.identity();
+        let mut missing = Vec::new();
+        for b in bits {
+            let key = BeaconStore::key(&identity, b, self.settings.epochs);
+            if self.store.meta(&key)?.is_none() && !missing.contains(b) {
+                missing.push(*b);
+            }
+        }
+        if missing.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let failed = |message: String| BeaconStoreError::Remote { message };
+        let context = RetrainContext {
+            model: dispatch.model.clone(),
+            store_dir: self.store.dir().to_path_buf(),
+            epochs: self.settings.epochs,
+        };
+        let inputs = missing
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| failed(e.to_string()))?;
+        let context = serde_json::to_value(&context).map_err(|e| failed(e.to_string()))?;
+        let batch = mohaq_exec::JobBatch::new(BEACON_RETRAIN, context, inputs);
+        let local = RetrainJob {
+            store: self.store.clone(),
+            epochs: self.settings.epochs,
+            retrainer: self.retrainer,
+        };
+        let results = dispatch
+            .executor
+            .run_batch(&batch, &local)
+            .map_err(|e| failed(e.to_string()))?;
+        let mut retrained = HashSet::new();
+        for r in results {
+            let outcome: RetrainOutcome = serde_json::from_value(r)
+                .map_err(|e| failed(format!("malformed retraining result: {e}")))?;
+            if !outcome.reused {
+                retrained.insert(outcome.key);
+            }
+        }
+        Ok(retrained)
     }
 
     pub fn settings(&self) -> &BeaconSettings {
@@ -197,11 +258,18 @@ impl<'a, W: Send + Sync> BeaconSearch<'a, W> {
     /// fixed-list search.
     pub fn prepare_fixed(&self, fixed: &[LayerBits]) -> Result<(), BeaconStoreError> {
         let mut state = self.lock();
+        let wanted: Vec<LayerBits> = fixed
+            .iter()
+            .filter(|bits| !state.beacons.iter().any(|b| b.record.bits == **bits))
+            .map(|bits| self.retrained_bits(bits))
+            .collect();
+        // All of them at once: one job per beacon.
+        let retrained_now = self.retrain_remotely(&wanted)?;
         for bits in fixed {
             if state.beacons.iter().any(|b| b.record.bits == *bits) {
                 continue;
             }
-            let active = self.create(&state, bits, None)?;
+            let active = self.create_after(&state, bits, None, &retrained_now)?;
             state.beacons.push(active);
             self.save_beacons(&state)?;
         }
@@ -214,10 +282,26 @@ impl<'a, W: Send + Sync> BeaconSearch<'a, W> {
         bits: &LayerBits,
         creator: Option<Genes>,
     ) -> Result<Active<W>, BeaconStoreError> {
+        let retrained_now = self.retrain_remotely(&[self.retrained_bits(bits)])?;
+        self.create_after(state, bits, creator, &retrained_now)
+    }
+
+    /// The beacon for `bits`, from the store or retrained here; `retrained_now` are the keys
+    /// the executor has just retrained (they count as retrained by this run, not reused).
+    fn create_after(
+        &self,
+        state: &State<W>,
+        bits: &LayerBits,
+        creator: Option<Genes>,
+        retrained_now: &HashSet<String>,
+    ) -> Result<Active<W>, BeaconStoreError> {
         let retrained_bits = self.retrained_bits(bits);
-        let loaded =
+        let mut loaded =
             self.store
                 .get_or_retrain(&retrained_bits, self.settings.epochs, self.retrainer)?;
+        if retrained_now.contains(&loaded.meta.key) {
+            loaded.reused = false;
+        }
         Ok(Active {
             record: BeaconRecord {
                 index: state.beacons.len() + 1,

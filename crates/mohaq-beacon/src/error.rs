@@ -70,6 +70,8 @@ pub enum BeaconStoreError {
         #[source]
         source: ModelFailure,
     },
+    #[error("retraining beacons through the executor: {message}")]
+    Remote { message: String },
 }
 
 /// Why a candidate could not be evaluated.

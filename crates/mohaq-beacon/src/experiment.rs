@@ -196,6 +196,10 @@ pub struct Experiment {
     pub constraints: ConstraintSection,
     #[serde(default)]
     pub beacons: Option<BeaconSection>,
+    /// Where independent work runs (`[executor]`, see `mohaq_exec::config`); local by default.
+    /// Results do not depend on it, so a run may be resumed under another executor.
+    #[serde(default)]
+    pub executor: Option<mohaq_exec::ExecutorConfig>,
 }
 
 fn default_seed() -> u64 {
@@ -231,6 +235,10 @@ impl Experiment {
         };
         if self.name.trim().is_empty() {
             return Err(invalid("name", "must not be empty".into()));
+        }
+        self.check_sizes(origin)?;
+        if let Some(mohaq_exec::ExecutorConfig::Slurm(slurm)) = &self.executor {
+            slurm.validate().map_err(|m| invalid("executor", m))?;
         }
         if self.search.pop_size < 2 {
             return Err(invalid("search.pop_size", "must be at least 2".into()));
@@ -322,6 +330,55 @@ impl Experiment {
         Ok(())
     }
 
+    /// Every count in the file within [`SIZE_LIMITS`], so that a typo (`pop_size = 10^12`) is a
+    /// clear error instead of an allocation failure or a run that never ends.
+    fn check_sizes(&self, origin: &Path) -> Result<(), ExperimentError> {
+        let beacons = self.beacons.as_ref();
+        let values: [(&str, Option<u64>); 9] = [
+            ("search.pop_size", Some(self.search.pop_size as u64)),
+            ("search.n_offsprings", Some(self.search.n_offsprings as u64)),
+            ("search.n_gen", Some(self.search.n_gen as u64)),
+            ("data.dev_utterances", Some(self.data.dev_utterances as u64)),
+            (
+                "data.test_utterances",
+                Some(self.data.test_utterances as u64),
+            ),
+            (
+                "beacons.distance_threshold",
+                beacons.map(|b| u64::from(b.distance_threshold)),
+            ),
+            ("beacons.epochs", beacons.map(|b| b.epochs as u64)),
+            ("beacons.max_beacons", beacons.map(|b| b.max_beacons as u64)),
+            ("beacons.fixed", beacons.map(|b| b.fixed.len() as u64)),
+        ];
+        for (key, value) in values {
+            let (_, limit, why) = SIZE_LIMITS
+                .iter()
+                .find(|(k, _, _)| *k == key)
+                .expect("every checked key has a limit");
+            if let Some(value) = value.filter(|v| v > limit) {
+                return Err(ExperimentError::Invalid {
+                    path: origin.to_path_buf(),
+                    key: key.to_string(),
+                    problem: format!("{value} is more than the limit of {limit} ({why})"),
+                });
+            }
+        }
+        let evaluations = self.search.pop_size as u128
+            + self.search.n_offsprings as u128 * self.search.n_gen as u128;
+        if evaluations > u128::from(MAX_EVALUATIONS) {
+            return Err(ExperimentError::Invalid {
+                path: origin.to_path_buf(),
+                key: "search".to_string(),
+                problem: format!(
+                    "pop_size + n_offsprings × n_gen = {evaluations} evaluations is more than the \
+                     limit of {MAX_EVALUATIONS}; lower n_gen or n_offsprings"
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// The experiment with every relative path in it (model config and weights, data folder,
     /// platform, beacon store) taken relative to `base` and made absolute. The one place paths
     /// of an experiment are resolved: run directories store the result, so `mohaq export
@@ -354,6 +411,48 @@ impl Experiment {
             .is_some_and(|b| b.mode != BeaconMode::None)
     }
 }
+
+/// Upper bounds of the counts in an experiment file, with the reason for each. They sit far
+/// above any sensible run (the paper: population 40, 10 offspring, 60 generations; the largest
+/// corpus split has 1,680 utterances) and far below what exhausts memory.
+pub const SIZE_LIMITS: [(&str, u64, &str); 9] = [
+    (
+        "search.pop_size",
+        10_000,
+        "each member is kept with its genes and scores",
+    ),
+    (
+        "search.n_offsprings",
+        10_000,
+        "offspring are evaluated in one batch",
+    ),
+    ("search.n_gen", 100_000, "a generation is one checkpoint"),
+    (
+        "data.dev_utterances",
+        100_000,
+        "0 means all; no corpus has more",
+    ),
+    (
+        "data.test_utterances",
+        100_000,
+        "0 means all; no corpus has more",
+    ),
+    (
+        "beacons.distance_threshold",
+        64,
+        "16 genes differ by at most 3 levels each",
+    ),
+    ("beacons.epochs", 1_000, "each epoch is a full QAT pass"),
+    (
+        "beacons.max_beacons",
+        1_000,
+        "each beacon is a full retraining",
+    ),
+    ("beacons.fixed", 1_000, "each beacon is a full retraining"),
+];
+
+/// Most evaluations one search may plan (`pop_size + n_offsprings × n_gen`).
+pub const MAX_EVALUATIONS: u64 = 10_000_000;
 
 fn same_kind(a: &Limit, b: &Limit) -> bool {
     matches!(
@@ -415,6 +514,41 @@ max_error = { relative = 1.446 }
         let text = MINIMAL.replace("kind = \"compression\"", "kind = \"silago\"");
         let err = Experiment::from_toml_str(&text, Path::new("s.toml")).unwrap_err();
         assert!(err.to_string().contains("platform"), "{err}");
+    }
+
+    #[test]
+    fn huge_sizes_are_rejected_with_their_key_and_limit() {
+        let cases = [
+            (
+                "n_gen = 3",
+                "n_gen = 3\npop_size = 1000000000000",
+                "search.pop_size",
+            ),
+            ("n_gen = 3", "n_gen = 1000000000", "search.n_gen"),
+            (
+                "n_gen = 3",
+                "n_gen = 100000\nn_offsprings = 1000",
+                "pop_size + n_offsprings",
+            ),
+            (
+                "[search]",
+                "[data]\ndev_utterances = 100000000\n[search]",
+                "data.dev_utterances",
+            ),
+        ];
+        for (from, to, key) in cases {
+            let text = MINIMAL.replace(from, to);
+            let err = Experiment::from_toml_str(&text, Path::new("big.toml")).unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                msg.contains("big.toml") && msg.contains(key) && msg.contains("limit"),
+                "{msg}"
+            );
+        }
+        // A size beyond u64 is a parse error naming the key, not a panic.
+        let text = MINIMAL.replace("n_gen = 3", "n_gen = 3\npop_size = 1e30");
+        let err = Experiment::from_toml_str(&text, Path::new("big.toml")).unwrap_err();
+        assert!(err.to_string().contains("pop_size"), "{err}");
     }
 
     #[test]

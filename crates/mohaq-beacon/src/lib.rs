@@ -7,6 +7,7 @@
 //! tensor library and no plotting.
 
 pub mod beacons;
+pub mod dispatch;
 pub mod error;
 pub mod experiment;
 pub mod fsio;

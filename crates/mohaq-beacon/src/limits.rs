@@ -39,6 +39,10 @@ pub struct ResolvedLimits {
     pub max_size_mb: Option<ResolvedLimit>,
     /// Promising band of PTQ error (beacon-based search only).
     pub band: Option<[ResolvedLimit; 2]>,
+    /// Requests of the experiment that the run serves differently than written (a 2-bit FC
+    /// activation, more utterances than the corpus has), so the run record says so.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 impl ResolvedLimits {
@@ -93,6 +97,7 @@ impl ResolvedLimits {
             max_error,
             max_size_mb,
             band,
+            notes: Vec::new(),
         }
     }
 }

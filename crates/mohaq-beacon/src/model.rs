@@ -24,6 +24,12 @@ pub trait ErrorModel: Sync {
     /// and MACs: model size and hardware cost are computed from it.
     fn workload(&self) -> &Workload;
 
+    /// Requests the model serves differently than asked (e.g. fewer utterances than requested
+    /// exist), for the run record.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Error of the unquantized float model on the optimisation subset: the reference of
     /// relative error limits.
     fn float_error(&self) -> Result<f64, ModelFailure>;

@@ -12,6 +12,7 @@ use mohaq_precision::{rule, BitWidth};
 use rayon::prelude::*;
 
 use crate::beacons::BeaconSearch;
+use crate::dispatch::{sharded_ptq_scores, Dispatch, PtqContext};
 use crate::error::{GeneError, ProblemError};
 use crate::experiment::{Experiment, ExperimentKind};
 use crate::genes::{codec, LayerBits, NUM_LAYERS};
@@ -31,6 +32,8 @@ pub struct MohaqProblem<'a, M: ErrorModel> {
     platform: Option<&'a Platform>,
     limits: ResolvedLimits,
     beacons: Option<BeaconSearch<'a, M::Weights>>,
+    /// Where large batches are scored, with the context their shards carry.
+    remote: Option<(Dispatch, serde_json::Value)>,
 }
 
 impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
@@ -97,6 +100,21 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
             })
             .collect();
         let space = Space::new(variables).map_err(|e| setup(e.to_string()))?;
+        let mut limits = limits;
+        let fc_two = match layout {
+            GeneLayout::Independent => activation_widths.contains(&2).then(|| {
+                "the FC activation gene takes no 2-bit value (the widths allow 2): the FC input \
+                 is never quantized to 2 bits (METHOD §5.1), so it runs at 4 and up"
+                    .to_string()
+            }),
+            GeneLayout::Shared => weight_widths.contains(&2).then(|| {
+                "a 2-bit FC gene quantizes the FC weights to 2 bits and its input to 4 bits: \
+                 the FC input is never quantized to 2 bits (METHOD §5.1)"
+                    .to_string()
+            }),
+        };
+        limits.notes.extend(fc_two);
+        limits.notes.extend(model.notes());
         Ok(Self {
             kind: experiment.kind,
             layout,
@@ -105,7 +123,31 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
             platform,
             limits,
             beacons: None,
+            remote: None,
         })
+    }
+
+    /// Scores batches of at least one shard through `dispatch` (see [`crate::dispatch`]);
+    /// `experiment` is the one the problem was built from.
+    pub fn with_dispatch(
+        mut self,
+        dispatch: Dispatch,
+        experiment: &Experiment,
+    ) -> Result<Self, ProblemError> {
+        let mut experiment = experiment.clone();
+        // How the work is executed is no part of the work: the same batch under other executor
+        // settings is the same batch.
+        experiment.executor = None;
+        let context = PtqContext {
+            experiment,
+            limits: self.limits.clone(),
+            platform_name: self.platform.map(|p| p.name().to_string()),
+            model: dispatch.model.clone(),
+        };
+        let context = serde_json::to_value(&context)
+            .map_err(|e| ProblemError::Setup(format!("cannot serialise the shard context: {e}")))?;
+        self.remote = Some((dispatch, context));
+        Ok(self)
     }
 
     /// Scores promising candidates with retrained beacons (METHOD §6).
@@ -345,8 +387,24 @@ impl<M: ErrorModel> Problem for MohaqProblem<'_, M> {
     }
 
     fn evaluate_batch(&self, batch: &[Genes]) -> Vec<Result<Evaluation, ProblemError>> {
-        let scores: Vec<Result<CandidateScore, ProblemError>> =
-            batch.par_iter().map(|g| self.ptq_score(g)).collect();
+        let remote = self
+            .remote
+            .as_ref()
+            .and_then(|(d, context)| sharded_ptq_scores(self, d, context, batch));
+        let scores: Vec<Result<CandidateScore, ProblemError>> = match remote {
+            Some(Ok(scores)) => scores.into_iter().map(Ok).collect(),
+            Some(Err(message)) => {
+                let message = format!(
+                    "evaluating a batch of {} through the executor: {message}",
+                    batch.len()
+                );
+                batch
+                    .iter()
+                    .map(|_| Err(ProblemError::Setup(message.clone())))
+                    .collect()
+            }
+            None => batch.par_iter().map(|g| self.ptq_score(g)).collect(),
+        };
         let scores = match &self.beacons {
             Some(b) => {
                 let (band, min_speedup) = (b.settings().band, b.settings().min_speedup);

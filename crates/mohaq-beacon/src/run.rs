@@ -18,6 +18,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::beacons::{BeaconRecord, BeaconSearch, BeaconSettings};
+use crate::dispatch::Dispatch;
 use crate::error::RunError;
 use crate::experiment::{BeaconMode, Experiment, ExperimentKind};
 use crate::fsio::{write_atomic, write_json_atomic};
@@ -85,6 +86,8 @@ pub struct RunOptions {
     pub skip_test: bool,
     /// Beacon store; default: the experiment's `beacons.store_dir`, else `<run dir>/../beacon-store`.
     pub store_dir: Option<PathBuf>,
+    /// Where large evaluation batches and beacon retraining run; in this process if `None`.
+    pub dispatch: Option<Dispatch>,
 }
 
 /// Where a run keeps its beacons.
@@ -150,6 +153,8 @@ fn claim_run_dir(experiment: &Experiment, run_dir: &Path) -> Result<(), RunError
         let mut b = experiment.clone();
         a.search.n_gen = 0;
         b.search.n_gen = 0;
+        a.executor = None;
+        b.executor = None;
         if a != b {
             return Err(RunError::RunDir {
                 path: run_dir.to_path_buf(),
@@ -222,7 +227,10 @@ fn open_beacon_search<'a, M: ErrorModel>(
         retrain_fc_activation_16: section.retrain_fc_activation_16,
     };
     let store = BeaconStore::new(store_dir_for(experiment, run_dir, options));
-    let search = BeaconSearch::open(settings, store, retrainer, Some(run_dir))?;
+    let mut search = BeaconSearch::open(settings, store, retrainer, Some(run_dir))?;
+    if let Some(dispatch) = &options.dispatch {
+        search = search.with_dispatch(dispatch.clone());
+    }
     if section.mode == BeaconMode::Fixed {
         let fixed = fixed_beacon_bits(experiment)?;
         for bits in &fixed {
@@ -259,13 +267,20 @@ pub fn run_search<M: ErrorModel>(
         fp32_size_mb(model.workload()),
         platform,
     );
+    let mut problem = MohaqProblem::new(experiment, model, platform, limits)?;
+    let limits = problem.limits().clone();
+    for note in &limits.notes {
+        tracing::warn!("{}: {note}", experiment.name);
+    }
     let limits_path = run_dir.join(LIMITS_FILE);
     write_json_atomic(&limits_path, &limits).map_err(|source| RunError::Io {
         path: limits_path,
         action: "writing limits",
         source,
     })?;
-    let mut problem = MohaqProblem::new(experiment, model, platform, limits.clone())?;
+    if let Some(dispatch) = &options.dispatch {
+        problem = problem.with_dispatch(dispatch.clone(), experiment)?;
+    }
     if experiment.uses_beacons() {
         let search = open_beacon_search(experiment, &problem, retrainer, run_dir, options)?;
         problem = problem.with_beacons(search);

@@ -41,6 +41,8 @@ fn activation_penalty(bits: u32) -> f64 {
 #[derive(Debug)]
 pub struct SyntheticModel {
     workload: Workload,
+    /// Time each error evaluation takes, so executor tests have jobs to interrupt.
+    delay: std::time::Duration,
     evaluations: AtomicUsize,
     retrainings: AtomicUsize,
 }
@@ -63,9 +65,16 @@ impl SyntheticModel {
     pub fn new() -> Self {
         Self {
             workload: Workload::paper_sru(),
+            delay: std::time::Duration::ZERO,
             evaluations: AtomicUsize::new(0),
             retrainings: AtomicUsize::new(0),
         }
+    }
+
+    /// The same model, taking `delay` per error evaluation (results unchanged).
+    pub fn with_delay(mut self, delay: std::time::Duration) -> Self {
+        self.delay = delay;
+        self
     }
 
     /// Calls of [`ErrorModel::error`] so far.
@@ -121,6 +130,9 @@ impl ErrorModel for SyntheticModel {
         weights: Option<&SyntheticWeights>,
     ) -> Result<f64, ModelFailure> {
         self.evaluations.fetch_add(1, Ordering::SeqCst);
+        if !self.delay.is_zero() {
+            std::thread::sleep(self.delay);
+        }
         Ok(Self::raw_error(bits, weights))
     }
 

@@ -47,6 +47,8 @@ enum Command {
     Eval(cmd::eval::Args),
     /// Search per-layer bit widths (NSGA-II) as an experiment file describes; resumable.
     Search(cmd::search::Args),
+    /// The exhaustive true front of an experiment with a small space (SiLago's 6,561).
+    Exhaustive(cmd::exhaustive::Args),
     /// Inspect the retrained beacons of a run or a beacon store.
     Beacon(cmd::beacon::Args),
     /// Print and plot the final Pareto front of a search run.
@@ -55,6 +57,8 @@ enum Command {
     Export(cmd::export::Args),
     /// Recognise the phones of one audio file with an exported (or float) model.
     Infer(cmd::infer::Args),
+    /// Run one task of a batch the Slurm executor submitted (called by Slurm, not by hand).
+    Worker(cmd::worker::Args),
 }
 
 fn main() {
@@ -67,19 +71,39 @@ fn main() {
         Command::Train(args) => cmd::train::run(args),
         Command::Eval(args) => cmd::eval::run(args),
         Command::Search(args) => cmd::search::run(args),
+        Command::Exhaustive(args) => cmd::exhaustive::run(args),
         Command::Beacon(args) => cmd::beacon::run(args),
         Command::Report(args) => cmd::report::run(args),
         Command::Export(args) => cmd::export::run(args),
         Command::Infer(args) => cmd::infer::run(args),
+        Command::Worker(args) => cmd::worker::run(args),
     };
     if let Err(err) = result {
         if is_broken_pipe(&err) {
             // The reader stopped reading (`| head`): nothing left to say, as for any Unix tool.
             std::process::exit(0);
         }
-        eprintln!("error: {err:#}");
+        eprintln!("error: {}", render_error(&err));
         std::process::exit(1);
     }
+}
+
+/// The error and its causes joined by ": ", leaving out a cause whose text the message already
+/// holds: many errors print their source themselves (`path: No such file or directory (os
+/// error 2)`), and printing the chain again doubled paths and OS errors.
+fn render_error(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -261,3 +261,62 @@ fn truncated_flac_is_reported_not_decoded_short() {
     let err = mohaq_sru::data::audio::decode_audio(&path, &bytes[..20], 16000).unwrap_err();
     assert!(err.to_string().contains("arctic_a0001"), "{err}");
 }
+
+/// The silence gate of `mohaq infer` never fires on real speech: every utterance of the shipped
+/// corpora is louder than [`SILENCE_DBFS`] (skipped when the corpus is absent).
+#[test]
+fn no_corpus_utterance_is_judged_silent() {
+    use mohaq_sru::features::level::{loudest_frame_dbfs, SILENCE_DBFS};
+    use mohaq_sru::features::FbankOptions;
+    let dir = std::env::var_os("MOHAQ_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")).to_path_buf()
+        });
+    let Ok(corpus) = Corpus::discover(&dir) else {
+        eprintln!("no corpus at {}; skipped", dir.display());
+        return;
+    };
+    let geometry = FbankOptions::default().geometry();
+    let quietest = corpus
+        .utterances
+        .iter()
+        .map(|u| {
+            let audio = mohaq_sru::data::audio::read_audio(&u.audio, 16000).unwrap();
+            loudest_frame_dbfs(&audio.samples, geometry)
+        })
+        .fold(f64::INFINITY, f64::min);
+    assert!(
+        quietest > SILENCE_DBFS + 10.0,
+        "the quietest utterance peaks at {quietest:.1} dBFS"
+    );
+    eprintln!(
+        "{} utterances; quietest peak frame {quietest:.1} dBFS",
+        corpus.utterances.len()
+    );
+}
+
+/// `data check --resample` accepts what it can convert (8 kHz, stereo) and still reports the
+/// rest; labels are checked against the resampled length.
+#[test]
+fn check_with_resampling_accepts_rates_and_channels() {
+    use mohaq_sru::data::audio::AudioPolicy;
+    use mohaq_sru::data::check::check_corpus_with;
+    let root = tempfile::tempdir().unwrap();
+    broken_corpus(root.path());
+    let report = check_corpus_with(root.path(), AudioPolicy::converting(16000)).unwrap();
+    let lines: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("sample rate") || l.contains("channels")),
+        "{lines:#?}"
+    );
+    // si1 is 8000 samples at 8 kHz: 16000 samples at 16 kHz, so its labels (to 8000) fit.
+    assert!(!lines.iter().any(|l| l.contains("si1")), "{lines:#?}");
+    assert!(
+        lines.iter().any(|l| l.contains("si3.wav: truncated")),
+        "{lines:#?}"
+    );
+    assert_eq!(report.problems.len(), 11, "{lines:#?}");
+}

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use mohaq_sru::data::check::check_corpus;
+use mohaq_sru::data::audio::AudioPolicy;
+use mohaq_sru::data::check::check_corpus_with;
 use mohaq_sru::data::default_data_dir;
 use mohaq_sru::data::phones::PHONES39;
 use mohaq_sru::data::stats::split_stats;
@@ -31,6 +32,10 @@ enum DataCommand {
         /// Data directory (default: $MOHAQ_DATA or ../shared/data).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Accept other sample rates and several channels (resampled to 16 kHz and downmixed,
+        /// as `mohaq infer` does) instead of reporting them.
+        #[arg(long)]
+        resample: bool,
     },
 }
 
@@ -39,7 +44,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         DataCommand::Stats { data, no_kathleen } => {
             stats(data.unwrap_or_else(default_data_dir), !no_kathleen)
         }
-        DataCommand::Check { data } => check(data.unwrap_or_else(default_data_dir)),
+        DataCommand::Check { data, resample } => {
+            check(data.unwrap_or_else(default_data_dir), resample)
+        }
     }
 }
 
@@ -82,8 +89,14 @@ fn stats(data: PathBuf, include_kathleen: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn check(data: PathBuf) -> anyhow::Result<()> {
-    let report = check_corpus(&data, FbankOptions::default().sample_rate)?;
+fn check(data: PathBuf, resample: bool) -> anyhow::Result<()> {
+    let rate = FbankOptions::default().sample_rate;
+    let policy = if resample {
+        AudioPolicy::converting(rate)
+    } else {
+        AudioPolicy::strict(rate)
+    };
+    let report = check_corpus_with(&data, policy)?;
     for problem in &report.problems {
         outln!("{problem}");
     }

@@ -52,9 +52,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         SplitArg::Dev => Split::Dev,
         SplitArg::Test => Split::Test,
     };
+    // The widths are checked before the (slow) data loading.
+    let bits = args
+        .bits
+        .as_deref()
+        .map(|text| -> anyhow::Result<BitConfig> {
+            super::note_fc_activation(text);
+            BitConfig::parse(&config, text).with_context(|| format!("--bits {text}"))
+        })
+        .transpose()?;
     let opts = LoadOptions::default();
     let ds = mohaq_sru::train::pipeline::load(&data_dir, split, &opts)?;
-    let Some(bits_text) = args.bits else {
+    let Some(bits) = bits else {
         let start = Instant::now();
         let (acc, per) = mohaq_sru::train::pipeline::evaluate_bundle(&bundle, &ds)?;
         outln!(
@@ -65,7 +74,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
         return Ok(());
     };
-    let bits = BitConfig::parse(&config, &bits_text).context("--bits")?;
     let evaluator = QuantizedEvaluator::from_bundle(&bundle, &ds)?;
     let result = if matches!(split, Split::Test) && !args.per_utterance {
         let dev = mohaq_sru::train::pipeline::load(&data_dir, Split::Dev, &opts)?;

@@ -11,7 +11,8 @@ pub struct Args {
     /// a float model bundle such as models/sru-default.safetensors.
     #[arg(long)]
     model: PathBuf,
-    /// Audio file: WAV, FLAC or NIST SPHERE, 16 kHz mono.
+    /// Audio file: WAV (8/16/24/32-bit integer or float PCM), FLAC or NIST SPHERE; other rates
+    /// are resampled to 16 kHz and several channels downmixed (said on stderr).
     #[arg(long)]
     wav: PathBuf,
     /// Bit widths: 16 genes in the paper order (e.g. 8,4,4,4,8,4,4,4,4,4,4,4,4,4,4,4), 8 shared
@@ -21,8 +22,28 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(text) = args.bits.as_deref() {
+        super::note_fc_activation(text);
+    }
     let recogniser = Recogniser::open(&args.model, args.bits.as_deref())?;
     let result = recogniser.recognise_file(&args.wav)?;
+    if let Some(audio) = result.audio.filter(|a| a.changed()) {
+        eprintln!("{}: {audio}", args.wav.display());
+    }
+    if let Some(level) = result.silent_dbfs {
+        eprintln!(
+            "{}: silent (loudest frame {level:.1} dBFS, below {} dBFS): no speech to recognise",
+            args.wav.display(),
+            mohaq_sru::features::level::SILENCE_DBFS
+        );
+    } else if result.segments > 1 {
+        eprintln!(
+            "{} frames in {} segments of {} s",
+            result.frames,
+            result.segments,
+            mohaq_sru::deploy::recogniser::SEGMENT_FRAMES / 100
+        );
+    }
     eprintln!(
         "{} frames; bits {} ({} activation thresholds)",
         result.frames,

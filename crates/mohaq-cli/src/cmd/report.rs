@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use mohaq_app::plot::{scatter_svg, Series};
 use mohaq_beacon::FrontFile;
 
 /// Arguments of `mohaq report`.
@@ -77,32 +76,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let svg = args.run_dir.join("front.svg");
-    let (x_label, x): (&str, fn(&mohaq_beacon::FrontSolution) -> Option<f64>) = if front
-        .solutions
-        .iter()
-        .any(|s| s.score.cost.speedup.is_some())
-    {
-        ("speedup", |s| s.score.cost.speedup)
-    } else {
-        ("size (MB)", |s| Some(s.score.cost.size_mb))
-    };
-    let points = front
-        .solutions
-        .iter()
-        .filter_map(|s| Some((x(s)?, s.test_error.unwrap_or(s.score.error))))
-        .collect();
-    scatter_svg(
-        &svg,
-        &front.experiment,
-        x_label,
-        "error (%)",
-        &[Series {
-            label: "final front",
-            points,
-            color: 0,
-            hollow: false,
-        }],
-    )?;
+    mohaq_app::report::front_plot(&front, &svg)?;
     outln!("plot: {}", svg.display());
     Ok(())
 }

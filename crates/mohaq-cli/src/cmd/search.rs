@@ -3,10 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
+use mohaq_app::progress::GenerationProgress;
 use mohaq_app::sru_model::SruModel;
 use mohaq_beacon::{run_search, Experiment, Retrainer, RunOptions};
-use mohaq_evo::{Control, GenerationReport, Observer};
 
 /// Arguments of `mohaq search`.
 #[derive(clap::Args)]
@@ -22,31 +21,8 @@ pub struct Args {
     /// directory resumes a killed run without repeating finished evaluations.
     #[arg(long)]
     out: Option<PathBuf>,
-}
-
-/// A progress bar over generations, driven by the engine's observer.
-pub struct GenerationBar(pub ProgressBar);
-
-impl GenerationBar {
-    pub fn new(n_gen: usize) -> Self {
-        let bar = ProgressBar::new(n_gen as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{elapsed_precise} [{bar:30}] gen {pos}/{len} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        Self(bar)
-    }
-}
-
-impl Observer for GenerationBar {
-    fn on_generation(&mut self, r: &GenerationReport) -> Control {
-        self.0.set_position(r.generation as u64);
-        self.0.set_message(format!(
-            "{} evaluations, {} feasible, front {}",
-            r.n_evaluations, r.feasible, r.front_size
-        ));
-        Control::Continue
-    }
+    #[command(flatten)]
+    executor: super::executor::ExecutorArgs,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -70,15 +46,28 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "optimisation subset: {dev} dev utterances; test: {test} utterances; run dir {}",
         out.display()
     );
+    let dispatch = args
+        .executor
+        .dispatch(&experiment, &out, args.data.as_deref())?;
+    if let Some(d) = &dispatch {
+        eprintln!(
+            "large evaluation batches and beacon retraining run on {}",
+            d.executor.describe()
+        );
+    }
+    let options = RunOptions {
+        dispatch,
+        ..RunOptions::default()
+    };
     let retrainer: Option<&dyn Retrainer<_>> = experiment.uses_beacons().then_some(&model as _);
-    let mut bar = GenerationBar::new(experiment.search.n_gen);
+    let mut bar = GenerationProgress::new(experiment.search.n_gen);
     let front = run_search(
         &experiment,
         &model,
         retrainer,
         platform.as_ref(),
         &out,
-        &RunOptions::default(),
+        &options,
         &mut bar,
     )?;
     bar.0.finish();

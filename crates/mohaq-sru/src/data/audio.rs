@@ -1,4 +1,5 @@
-//! Reading audio: RIFF WAV (hound), FLAC (claxon) and NIST SPHERE (our own header parser).
+//! Reading audio: RIFF WAV ([`super::wav`]), FLAC (claxon) and NIST SPHERE ([`super::sphere`]),
+//! converted under an [`AudioPolicy`] to the mono 16 kHz int16 samples the features are made of.
 //!
 //! The format is chosen from the file's first bytes, not its name: the LDC TIMIT and one file of
 //! the NLTK sample carry SPHERE data under a `.wav`/`.WAV` name.
@@ -7,7 +8,7 @@ use std::io::Cursor;
 use std::path::Path;
 
 use super::error::DataError;
-use super::sphere;
+use super::{resample, sphere, wav};
 
 /// Mono 16-bit audio. Samples stay integers: Kaldi computes features on the raw int16 values.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,27 +45,149 @@ pub fn detect_format(bytes: &[u8]) -> Option<AudioFormat> {
     }
 }
 
-/// Reads and decodes an audio file, requiring mono 16-bit samples at `expected_rate`.
-pub fn read_audio(path: &Path, expected_rate: u32) -> Result<Audio, DataError> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    decode_audio(path, &bytes, expected_rate)
+/// What audio a reader accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AudioPolicy {
+    /// The rate the features are computed at.
+    pub sample_rate: u32,
+    /// Resample other rates and downmix several channels (`mohaq infer`, `data check
+    /// --resample`); otherwise they are errors, as a corpus must already be 16 kHz mono.
+    pub convert: bool,
 }
 
-/// Decodes audio already in memory (`path` only names the file in errors).
+impl AudioPolicy {
+    /// Audio must already be at `sample_rate` and mono (corpora).
+    pub fn strict(sample_rate: u32) -> Self {
+        AudioPolicy {
+            sample_rate,
+            convert: false,
+        }
+    }
+
+    /// Any rate and channel count, converted to mono `sample_rate`.
+    pub fn converting(sample_rate: u32) -> Self {
+        AudioPolicy {
+            sample_rate,
+            convert: true,
+        }
+    }
+}
+
+/// What the file held and what was done to it, so the caller can say so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conversion {
+    pub source_rate: u32,
+    pub target_rate: u32,
+    pub channels: u32,
+    /// Bits per sample in the file.
+    pub bits: u32,
+    pub float: bool,
+}
+
+impl Conversion {
+    pub fn resampled(&self) -> bool {
+        self.source_rate != self.target_rate
+    }
+
+    pub fn downmixed(&self) -> bool {
+        self.channels > 1
+    }
+
+    /// Whether the samples changed beyond a lossless widening (rate, channels or width).
+    pub fn changed(&self) -> bool {
+        self.resampled() || self.downmixed() || self.float || self.bits != 16
+    }
+}
+
+impl std::fmt::Display for Conversion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = if self.float { "float" } else { "PCM" };
+        write!(
+            f,
+            "{}-bit {kind}, {} Hz, {} channel{}",
+            self.bits,
+            self.source_rate,
+            self.channels,
+            if self.channels == 1 { "" } else { "s" }
+        )?;
+        let mut done = Vec::new();
+        if self.resampled() {
+            done.push(format!("resampled to {} Hz", self.target_rate));
+        }
+        if self.downmixed() {
+            done.push(format!(
+                "downmixed to mono (mean of {} channels)",
+                self.channels
+            ));
+        }
+        if self.float || self.bits != 16 {
+            done.push("scaled to 16-bit".to_string());
+        }
+        if !done.is_empty() {
+            write!(f, ": {}", done.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads and decodes an audio file, requiring mono samples at `expected_rate`.
+pub fn read_audio(path: &Path, expected_rate: u32) -> Result<Audio, DataError> {
+    read_audio_with(path, AudioPolicy::strict(expected_rate)).map(|(audio, _)| audio)
+}
+
+/// Reads and decodes an audio file under `policy`.
+pub fn read_audio_with(path: &Path, policy: AudioPolicy) -> Result<(Audio, Conversion), DataError> {
+    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    decode_audio_with(path, &bytes, policy)
+}
+
+/// Decodes audio already in memory (`path` only names the file in errors), requiring mono
+/// samples at `expected_rate`.
 pub fn decode_audio(path: &Path, bytes: &[u8], expected_rate: u32) -> Result<Audio, DataError> {
+    decode_audio_with(path, bytes, AudioPolicy::strict(expected_rate)).map(|(audio, _)| audio)
+}
+
+/// Interleaved samples on the int16 scale, before conversion.
+struct Decoded {
+    sample_rate: u32,
+    channels: u32,
+    bits: u32,
+    float: bool,
+    samples: Vec<f32>,
+}
+
+/// Decodes audio under `policy`: 8/16/24/32-bit integer and 32/64-bit float samples are scaled
+/// to the int16 range Kaldi works on; other rates and channel counts are converted or refused.
+pub fn decode_audio_with(
+    path: &Path,
+    bytes: &[u8],
+    policy: AudioPolicy,
+) -> Result<(Audio, Conversion), DataError> {
     if bytes.is_empty() {
         return Err(DataError::Empty {
             path: path.to_path_buf(),
         });
     }
-    let audio = match detect_format(bytes) {
-        Some(AudioFormat::Wav) => decode_wav(path, bytes)?,
+    let decoded = match detect_format(bytes) {
+        Some(AudioFormat::Wav) => {
+            let wav = wav::decode(path, bytes)?;
+            Decoded {
+                sample_rate: wav.spec.sample_rate,
+                channels: wav.spec.channels,
+                bits: wav.spec.bits,
+                float: wav.spec.float,
+                samples: wav.samples,
+            }
+        }
         Some(AudioFormat::Flac) => decode_flac(path, bytes)?,
         Some(AudioFormat::Sphere) => {
             let (header, samples) = sphere::decode(path, bytes)?;
-            Audio {
+            Decoded {
                 sample_rate: header.sample_rate,
-                samples,
+                channels: 1,
+                bits: 16,
+                float: false,
+                samples: samples.into_iter().map(f32::from).collect(),
             }
         }
         None => {
@@ -74,115 +197,113 @@ pub fn decode_audio(path: &Path, bytes: &[u8], expected_rate: u32) -> Result<Aud
             })
         }
     };
-    if audio.sample_rate != expected_rate {
-        return Err(DataError::SampleRate {
-            path: path.to_path_buf(),
-            found: audio.sample_rate,
-            expected: expected_rate,
-        });
+    let conversion = Conversion {
+        source_rate: decoded.sample_rate,
+        target_rate: policy.sample_rate,
+        channels: decoded.channels,
+        bits: decoded.bits,
+        float: decoded.float,
+    };
+    if !policy.convert {
+        if decoded.channels != 1 {
+            return Err(DataError::Channels {
+                path: path.to_path_buf(),
+                found: decoded.channels,
+            });
+        }
+        if decoded.sample_rate != policy.sample_rate {
+            return Err(DataError::SampleRate {
+                path: path.to_path_buf(),
+                found: decoded.sample_rate,
+                expected: policy.sample_rate,
+            });
+        }
     }
-    if audio.samples.is_empty() {
+    if decoded.samples.is_empty() {
         return Err(DataError::Empty {
             path: path.to_path_buf(),
         });
     }
-    Ok(audio)
-}
-
-fn decode_wav(path: &Path, bytes: &[u8]) -> Result<Audio, DataError> {
-    let format_err = |e: hound::Error| DataError::AudioFormat {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
+    let mono = if decoded.channels > 1 {
+        resample::downmix(&decoded.samples, decoded.channels as usize)
+    } else {
+        decoded.samples
     };
-    let mut reader = hound::WavReader::new(Cursor::new(bytes)).map_err(format_err)?;
-    let spec = reader.spec();
-    check_mono_16_bit(
-        path,
-        u32::from(spec.channels),
-        u32::from(spec.bits_per_sample),
-        spec.sample_format == hound::SampleFormat::Int,
-    )?;
-    let expected = u64::from(reader.len());
-    // hound trusts the data-chunk length of the header; a short file shows up as a read error.
-    let available = ((bytes.len().saturating_sub(44)) / 2) as u64;
-    let mut samples = Vec::with_capacity(expected.min(available) as usize);
-    for sample in reader.samples::<i16>() {
-        match sample {
-            Ok(s) => samples.push(s),
-            Err(hound::Error::IoError(_)) => return Err(truncated(path, expected, &samples)),
-            Err(e) => return Err(format_err(e)),
-        }
+    let converted = resample::resample(path, mono, decoded.sample_rate, policy.sample_rate)?;
+    let samples: Vec<i16> = converted
+        .iter()
+        .map(|v| v.round().clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16)
+        .collect();
+    if samples.is_empty() {
+        return Err(DataError::Empty {
+            path: path.to_path_buf(),
+        });
     }
-    if (samples.len() as u64) < expected {
-        return Err(truncated(path, expected, &samples));
-    }
-    Ok(Audio {
-        sample_rate: spec.sample_rate,
-        samples,
-    })
+    Ok((
+        Audio {
+            sample_rate: policy.sample_rate,
+            samples,
+        },
+        conversion,
+    ))
 }
 
-fn decode_flac(path: &Path, bytes: &[u8]) -> Result<Audio, DataError> {
+fn decode_flac(path: &Path, bytes: &[u8]) -> Result<Decoded, DataError> {
     let format_err = |e: claxon::Error| DataError::AudioFormat {
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
     let mut reader = claxon::FlacReader::new(Cursor::new(bytes)).map_err(format_err)?;
     let info = reader.streaminfo();
-    // FLAC samples are always integers.
-    check_mono_16_bit(path, info.channels, info.bits_per_sample, true)?;
-    let expected = info.samples;
+    if !(4..=32).contains(&info.bits_per_sample) || info.channels == 0 {
+        return Err(DataError::SampleWidth {
+            path: path.to_path_buf(),
+            found: info.bits_per_sample,
+            supported: "4 to 32-bit samples",
+        });
+    }
+    // FLAC samples are integers of `bits_per_sample` bits; scale them to the int16 range.
+    let scale = 2f32.powi(16 - info.bits_per_sample as i32);
+    let expected = info.samples.map(|frames| frames * u64::from(info.channels));
     let mut samples =
         Vec::with_capacity(expected.unwrap_or(0).min(bytes.len() as u64 * 4) as usize);
     for sample in reader.samples() {
         match sample {
-            // 16-bit streams decode to values inside the i16 range.
-            Ok(s) => samples.push(s.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16),
+            Ok(s) => samples.push(s as f32 * scale),
             Err(claxon::Error::IoError(_)) => {
-                return Err(truncated(path, expected.unwrap_or(0), &samples))
+                return Err(truncated(
+                    path,
+                    info.samples.unwrap_or(0),
+                    samples.len() as u64 / u64::from(info.channels),
+                ))
             }
             Err(e) => return Err(format_err(e)),
         }
     }
     if let Some(expected) = expected {
         if (samples.len() as u64) < expected {
-            return Err(truncated(path, expected, &samples));
+            return Err(truncated(
+                path,
+                expected / u64::from(info.channels),
+                samples.len() as u64 / u64::from(info.channels),
+            ));
         }
     }
-    Ok(Audio {
+    Ok(Decoded {
         sample_rate: info.sample_rate,
+        channels: info.channels,
+        bits: info.bits_per_sample,
+        float: false,
         samples,
     })
 }
 
-/// The corpora are mono 16-bit integer PCM; anything else is refused naming the file.
-fn check_mono_16_bit(
-    path: &Path,
-    channels: u32,
-    bits: u32,
-    integer: bool,
-) -> Result<(), DataError> {
-    if channels != 1 {
-        return Err(DataError::Channels {
-            path: path.to_path_buf(),
-            found: channels,
-        });
-    }
-    if !integer || bits != 16 {
-        return Err(DataError::SampleWidth {
-            path: path.to_path_buf(),
-            found: bits,
-        });
-    }
-    Ok(())
-}
-
-/// The file ended after `samples.len()` of its `expected` samples.
-fn truncated<T>(path: &Path, expected: u64, samples: &[T]) -> DataError {
+/// The file ended after `found` of its `expected` frames.
+fn truncated(path: &Path, expected: u64, found: u64) -> DataError {
     DataError::Truncated {
         path: path.to_path_buf(),
         expected,
-        found: samples.len() as u64,
+        found,
     }
 }
 
@@ -248,6 +369,58 @@ mod tests {
             Err(DataError::AudioFormat { .. })
         ));
     }
+
+    /// 44.1 kHz stereo 24-bit, 8 kHz 8-bit and 48 kHz float files all come out as 16 kHz mono
+    /// int16 under the converting policy, and the conversion says what was done.
+    #[test]
+    fn converting_policy_takes_common_formats() {
+        use super::wav::{encode, WavSpec};
+        let tone = |rate: u32, channels: u32| -> Vec<f32> {
+            (0..rate as usize / 4)
+                .flat_map(|i| {
+                    let v = 8000.0 * (i as f32 * 440.0 * std::f32::consts::TAU / rate as f32).sin();
+                    std::iter::repeat_n(v, channels as usize)
+                })
+                .collect()
+        };
+        for (rate, channels, bits, float) in [
+            (44100, 2, 24, false),
+            (8000, 1, 8, false),
+            (48000, 1, 32, true),
+            (16000, 2, 16, false),
+        ] {
+            let spec = WavSpec {
+                sample_rate: rate,
+                channels,
+                bits,
+                float,
+            };
+            let bytes = encode(spec, &tone(rate, channels), None);
+            let (audio, conversion) =
+                decode_audio_with(Path::new("u.wav"), &bytes, AudioPolicy::converting(16000))
+                    .unwrap();
+            assert_eq!(audio.sample_rate, 16000);
+            assert_eq!(audio.samples.len(), 4000, "{conversion}");
+            let peak = audio.samples[500..3500]
+                .iter()
+                .map(|s| s.unsigned_abs())
+                .max()
+                .unwrap();
+            assert!((7700..=8100).contains(&peak), "{conversion}: peak {peak}");
+            assert_eq!(conversion.resampled(), rate != 16000);
+            assert_eq!(conversion.downmixed(), channels == 2);
+            let text = conversion.to_string();
+            assert_eq!(text.contains("downmixed to mono"), channels == 2, "{text}");
+            assert_eq!(
+                text.contains("resampled to 16000 Hz"),
+                rate != 16000,
+                "{text}"
+            );
+            // The strict policy refuses what it would have to change.
+            let strict = decode_audio(Path::new("u.wav"), &bytes, 16000);
+            assert_eq!(strict.is_ok(), rate == 16000 && channels == 1, "{strict:?}");
+        }
+    }
 }
 
 /// What a header says about an audio file, without decoding its samples.
@@ -287,13 +460,19 @@ pub fn probe_audio(path: &Path) -> Result<AudioInfo, DataError> {
             })
         }
         Some(AudioFormat::Wav) => {
-            let reader = hound::WavReader::open(path).map_err(|e| format_err(e.to_string()))?;
-            let spec = reader.spec();
+            // The header is usually in the first 4 KiB; a long chunk before `data` needs the rest.
+            let (spec, frames) = match wav::probe(path, &head) {
+                Ok(found) => found,
+                Err(_) => {
+                    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+                    wav::probe(path, &bytes)?
+                }
+            };
             Ok(AudioInfo {
                 format: AudioFormat::Wav,
                 sample_rate: spec.sample_rate,
-                channels: u32::from(spec.channels),
-                num_samples: u64::from(reader.duration()),
+                channels: spec.channels,
+                num_samples: frames,
             })
         }
         Some(AudioFormat::Flac) => {

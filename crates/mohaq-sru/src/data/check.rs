@@ -4,7 +4,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::audio::read_audio;
+use super::audio::{read_audio_with, AudioPolicy};
 use super::corpus::{Corpus, UttEntry};
 use super::error::DataError;
 use super::labels::label_problems;
@@ -26,10 +26,13 @@ impl CheckReport {
 
 /// Problems of one utterance: its audio (format, rate, channels, length) and its labels (syntax,
 /// phone set, gaps, overlaps, segments past the end of the audio).
-pub fn check_utterance(entry: &UttEntry, sample_rate: u32) -> Vec<DataError> {
+///
+/// Under a converting `policy` (`mohaq data check --resample`) other rates and channel counts
+/// are accepted; labels are then checked against the length after resampling.
+pub fn check_utterance(entry: &UttEntry, policy: AudioPolicy) -> Vec<DataError> {
     let mut problems = Vec::new();
-    let num_samples = match read_audio(&entry.audio, sample_rate) {
-        Ok(audio) => Some(audio.samples.len() as u64),
+    let num_samples = match read_audio_with(&entry.audio, policy) {
+        Ok((audio, _)) => Some(audio.samples.len() as u64),
         Err(e) => {
             problems.push(e);
             None
@@ -45,16 +48,36 @@ pub fn check_utterance(entry: &UttEntry, sample_rate: u32) -> Vec<DataError> {
     problems
 }
 
-/// Checks every utterance under `data_dir` (in parallel; problems in id order).
+/// Checks every utterance under `data_dir` (in parallel; problems in id order); audio must be
+/// mono at `sample_rate`.
 pub fn check_corpus(data_dir: &Path, sample_rate: u32) -> Result<CheckReport, DataError> {
+    check_corpus_with(data_dir, AudioPolicy::strict(sample_rate))
+}
+
+/// [`check_corpus`] under any audio policy.
+pub fn check_corpus_with(data_dir: &Path, policy: AudioPolicy) -> Result<CheckReport, DataError> {
     let corpus = Corpus::discover(data_dir)?;
     let per_utterance: Vec<Vec<DataError>> = corpus
         .utterances
         .par_iter()
-        .map(|u| check_utterance(u, sample_rate))
+        .map(|u| check_utterance(u, policy))
         .collect();
+    let mut problems: Vec<DataError> = per_utterance.into_iter().flatten().collect();
+    problems.extend(
+        corpus
+            .orphan_labels
+            .iter()
+            .map(|path| DataError::MissingAudio {
+                path: path.clone(),
+                expected: if path.components().any(|c| c.as_os_str() == "kathleen") {
+                    "flac"
+                } else {
+                    "wav"
+                },
+            }),
+    );
     Ok(CheckReport {
         utterances: corpus.utterances.len(),
-        problems: per_utterance.into_iter().flatten().collect(),
+        problems,
     })
 }

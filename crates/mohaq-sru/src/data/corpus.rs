@@ -60,6 +60,9 @@ pub struct UttEntry {
 pub struct Corpus {
     pub root: PathBuf,
     pub utterances: Vec<UttEntry>,
+    /// Label files with no audio beside them (NLTK sample and Kathleen layouts): not
+    /// utterances, but `mohaq data check` reports them rather than skipping them silently.
+    pub orphan_labels: Vec<PathBuf>,
 }
 
 impl Corpus {
@@ -68,22 +71,30 @@ impl Corpus {
         if !data_dir.is_dir() {
             return Err(DataError::io(
                 data_dir,
-                std::io::Error::new(std::io::ErrorKind::NotFound, "data directory not found"),
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "data directory not found (give --data DIR or set MOHAQ_DATA)",
+                ),
             ));
         }
         let mut utterances = Vec::new();
+        let mut orphan_labels = Vec::new();
         match find_ldc_root(data_dir)? {
             Some(ldc) => scan_ldc(&ldc, &mut utterances)?,
             None => {
                 let sample = data_dir.join("timit-sample");
                 if sample.is_dir() {
                     scan_timit_sample(&sample, &mut utterances)?;
+                    for speaker_dir in list_dir(&sample)?.into_iter().filter(|p| p.is_dir()) {
+                        orphan_labels.extend(orphans(&speaker_dir, &["wav"])?);
+                    }
                 }
             }
         }
         let kathleen = data_dir.join("kathleen");
         if kathleen.is_dir() {
             scan_kathleen(&kathleen, &mut utterances)?;
+            orphan_labels.extend(orphans(&kathleen, &["flac"])?);
         }
         if utterances.is_empty() {
             return Err(DataError::NoCorpus {
@@ -94,6 +105,7 @@ impl Corpus {
         Ok(Corpus {
             root: data_dir.to_path_buf(),
             utterances,
+            orphan_labels,
         })
     }
 
@@ -134,6 +146,23 @@ fn split_name(path: &Path) -> Option<(String, String)> {
     let stem = path.file_stem()?.to_string_lossy().to_string();
     let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
     Some((stem, ext))
+}
+
+/// `.phn` files in `dir` with no audio file of the same stem and one of `audio_exts`.
+fn orphans(dir: &Path, audio_exts: &[&str]) -> Result<Vec<PathBuf>, DataError> {
+    let files = list_dir(dir)?;
+    let audio_stems: Vec<String> = files
+        .iter()
+        .filter_map(|f| split_name(f))
+        .filter(|(_, ext)| audio_exts.contains(&ext.as_str()))
+        .map(|(stem, _)| stem)
+        .collect();
+    Ok(files
+        .into_iter()
+        .filter(|f| {
+            split_name(f).is_some_and(|(stem, ext)| ext == "phn" && !audio_stems.contains(&stem))
+        })
+        .collect())
 }
 
 /// The label file next to `audio`: same stem, `.phn` in the case the directory uses.

@@ -17,18 +17,22 @@ pub enum DataError {
     #[error("{path}: empty file")]
     Empty { path: PathBuf },
     /// Audio recorded at another rate than the features expect.
-    #[error("{path}: sample rate {found} Hz, expected {expected} Hz")]
+    #[error("{path}: sample rate {found} Hz, expected {expected} Hz (resample it; `mohaq infer` and `mohaq data check --resample` convert it)")]
     SampleRate {
         path: PathBuf,
         found: u32,
         expected: u32,
     },
     /// More than one channel.
-    #[error("{path}: {found} channels, expected 1 (mono)")]
+    #[error("{path}: {found} channels, expected 1 (mono); downmix it (`mohaq infer` and `mohaq data check --resample` do)")]
     Channels { path: PathBuf, found: u32 },
     /// Samples that are not 16-bit integers.
-    #[error("{path}: {found}-bit samples, expected 16-bit PCM")]
-    SampleWidth { path: PathBuf, found: u32 },
+    #[error("{path}: {found}-bit samples are not supported (this format takes {supported})")]
+    SampleWidth {
+        path: PathBuf,
+        found: u32,
+        supported: &'static str,
+    },
     /// Fewer samples than the header announces.
     #[error(
         "{path}: truncated audio: the header announces {expected} samples, the file holds {found}"
@@ -92,6 +96,12 @@ pub enum DataError {
     /// An utterance's audio has no label file next to it.
     #[error("{path}: missing label file")]
     MissingLabels { path: PathBuf },
+    /// A label file has no audio file next to it (it is not used).
+    #[error("{path}: label file without audio (expected a .{expected} file of the same name beside it); it is not used")]
+    MissingAudio {
+        path: PathBuf,
+        expected: &'static str,
+    },
     /// No utterance with this id in the corpus.
     #[error("{data_dir}: no utterance with id {id:?}")]
     UnknownUtterance { data_dir: PathBuf, id: String },

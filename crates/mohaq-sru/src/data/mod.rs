@@ -8,9 +8,11 @@ pub mod corpus;
 pub mod error;
 pub mod labels;
 pub mod phones;
+pub mod resample;
 pub mod sphere;
 pub mod splits;
 pub mod stats;
+pub mod wav;
 
 pub use corpus::{Corpus, CorpusKind, UttEntry};
 pub use error::DataError;

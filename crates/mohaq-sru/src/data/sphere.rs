@@ -144,6 +144,7 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<(SphereHeader, Vec<i16>), Dat
         return Err(DataError::SampleWidth {
             path: path.to_path_buf(),
             found: header.sample_n_bytes * 8,
+            supported: "16-bit samples",
         });
     }
     let data = &bytes[header.header_len..];

@@ -2,11 +2,12 @@
 //!
 //! `FILE` holds the packed integer weights of the matrix layers in mohaq-quant's export format
 //! (`save_packed`: per matrix its width, column count, α and scale in the header metadata); the
-//! companion [`companion_path`] is a model bundle with everything else the integer engine needs —
+//! companion [`companion_path`] holds everything else the integer engine needs and nothing more —
 //! elementwise parameters and biases, the decoder statistics (state priors, phone bigram), the
 //! model config — plus the widths ([`BITS_KEY`]) and the activation thresholds frozen on the
-//! optimisation subset ([`ALPHAS_KEY`]). Its matrices hold the dequantized weights, so the
-//! companion alone is also a valid float model of the quantized network.
+//! optimisation subset ([`ALPHAS_KEY`]). It has no float copy of the matrices: an export runs
+//! only at its own widths, so the packed file is the one place the weights live (a companion of
+//! an older export that still holds float matrices is read, its matrices ignored).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,8 +15,8 @@ use std::sync::Arc;
 use mohaq_quant::{load_packed, save_packed, PackedMatrix};
 
 use super::error::DeployError;
-use crate::model::params::read_tensors;
-use crate::model::{LayerKind, ModelBundle, ModelConfig, ModelParams};
+use crate::model::params::{matrix_tensor_name, read_tensors, write_tensors, TensorMap};
+use crate::model::{ModelBundle, ModelConfig, ModelParams};
 use crate::quantized::BitConfig;
 
 /// Metadata key of the exported widths (the genes in the paper's order, comma separated).
@@ -57,33 +58,31 @@ pub fn write_exported(
         std::fs::create_dir_all(parent)
             .map_err(|e| DeployError::file(parent, format!("creating the output folder: {e}")))?;
     }
-    // Companion: dequantized matrices + everything else, then the export's own metadata.
-    let mut rest = params.clone();
-    for (layer, m) in layers.iter().zip(packed) {
-        let values = m.dequantize();
-        match layer.kind {
-            LayerKind::Sru { index } => rest.sru[index].weight = values,
-            LayerKind::Projection { index } => rest.proj[index - 1] = values,
-            LayerKind::Output => rest.fc_weight = values,
-        }
-    }
+    // Companion: every tensor except the matrices, then the export's own metadata.
     let bundle = ModelBundle {
-        params: rest,
+        params: params.clone(),
         bigram: decoder.bigram.clone(),
         priors: decoder.priors.clone(),
         decoder_params: decoder.decoder_params.clone(),
     };
     let companion = companion_path(out);
     let fail = |e: &dyn std::fmt::Display| DeployError::file(&companion, e);
-    bundle.save(&companion).map_err(|e| fail(&e))?;
-    let (_, mut meta) = read_tensors(&companion).map_err(|e| fail(&e))?;
+    let mut meta = bundle.metadata(&companion).map_err(|e| fail(&e))?;
     let genes = bits.to_string();
     meta.insert(BITS_KEY.into(), genes.clone());
     meta.insert(
         ALPHAS_KEY.into(),
         serde_json::to_string(alphas).map_err(|e| fail(&e))?,
     );
-    bundle.params.save(&companion, meta).map_err(|e| fail(&e))?;
+    let matrices: Vec<String> = layers.iter().map(|l| matrix_tensor_name(l.kind)).collect();
+    let tensors: Vec<(String, Vec<usize>, &[f32])> = params
+        .named()
+        .into_iter()
+        .zip(ModelParams::expected_shapes(&params.config))
+        .filter(|((name, _), _)| !matrices.contains(name))
+        .map(|((name, data), (_, shape))| (name, shape, data))
+        .collect();
+    write_tensors(&companion, &tensors, meta).map_err(|e| fail(&e))?;
     // Last, so that the exported file exists only once its companion is complete; both are
     // written atomically (a kill never leaves a partial file under either name).
     save_packed(
@@ -114,20 +113,29 @@ pub struct ExportedModel {
     pub weights: Vec<Arc<PackedMatrix>>,
 }
 
-/// Reads a companion file: its bundle, the exported widths and the frozen thresholds.
-pub fn read_companion(companion: &Path) -> Result<(ModelBundle, BitConfig, Vec<f32>), DeployError> {
+/// The companion's non-matrix tensors and metadata: exported widths, frozen thresholds.
+struct Companion {
+    config: ModelConfig,
+    tensors: TensorMap,
+    meta: std::collections::HashMap<String, String>,
+    bits: BitConfig,
+    alphas: Vec<f32>,
+}
+
+fn read_companion(companion: &Path) -> Result<Companion, DeployError> {
     let config = stored_config(companion)?;
-    let bundle =
-        ModelBundle::load(&config, companion).map_err(|e| DeployError::file(companion, e))?;
-    let (_, meta) = read_tensors(companion).map_err(|e| DeployError::file(companion, e))?;
+    let (tensors, meta) = read_tensors(companion).map_err(|e| DeployError::file(companion, e))?;
     let bits = meta
         .get(BITS_KEY)
-        .ok_or_else(|| DeployError::file(companion, format!("metadata `{BITS_KEY}` is missing")))
-        .and_then(|g| BitConfig::parse(&config, g).map_err(|e| DeployError::file(companion, e)))?;
+        .ok_or_else(|| DeployError::file(companion, format!("metadata `{BITS_KEY}` is missing (not the companion of a `mohaq export` model?)")))
+        .and_then(|g| BitConfig::parse(&config, g).map_err(|e| DeployError::file(companion, format!("metadata `{BITS_KEY}`: {e}"))))?;
     let alphas: Vec<f32> = meta
         .get(ALPHAS_KEY)
         .ok_or_else(|| DeployError::file(companion, format!("metadata `{ALPHAS_KEY}` is missing")))
-        .and_then(|a| serde_json::from_str(a).map_err(|e| DeployError::file(companion, e)))?;
+        .and_then(|a| {
+            serde_json::from_str(a)
+                .map_err(|e| DeployError::file(companion, format!("metadata `{ALPHAS_KEY}`: {e}")))
+        })?;
     if alphas.len() != config.matrix_layers().len() {
         return Err(DeployError::file(
             companion,
@@ -138,17 +146,46 @@ pub fn read_companion(companion: &Path) -> Result<(ModelBundle, BitConfig, Vec<f
             ),
         ));
     }
-    Ok((bundle, bits, alphas))
-}
-
-/// Reads an exported model: `model` (packed weights) and its companion.
-pub fn read_exported(model: &Path) -> Result<ExportedModel, DeployError> {
-    let (bundle, bits, alphas) = read_companion(&companion_path(model))?;
-    let weights = read_packed(model, &bundle.params.config, &bits)?;
-    Ok(ExportedModel {
-        bundle,
+    Ok(Companion {
+        config,
+        tensors,
+        meta,
         bits,
         alphas,
+    })
+}
+
+/// The exported widths of `model` (read from its companion), e.g. to compare with a request.
+pub fn exported_bits(model: &Path) -> Result<BitConfig, DeployError> {
+    Ok(read_companion(&companion_path(model))?.bits)
+}
+
+/// Reads an exported model: `model` (packed weights) and its companion. The in-memory bundle's
+/// matrices are the packed weights dequantized (the engine's parameter set needs them), never a
+/// float copy from the files.
+pub fn read_exported(model: &Path) -> Result<ExportedModel, DeployError> {
+    let companion_file = companion_path(model);
+    let mut companion = read_companion(&companion_file)?;
+    let weights = read_packed(model, &companion.config, &companion.bits)?;
+    for (layer, m) in companion.config.matrix_layers().iter().zip(&weights) {
+        companion.tensors.insert(
+            matrix_tensor_name(layer.kind),
+            (vec![m.rows(), m.cols()], m.dequantize()),
+        );
+    }
+    let params = ModelParams::from_tensor_map(
+        &companion.config,
+        &mut companion.tensors,
+        "",
+        &companion_file,
+    )
+    .map_err(|e| DeployError::file(&companion_file, e))?;
+    let bundle = ModelBundle::from_parts(params, &companion.meta, &companion_file)
+        .map_err(|e| DeployError::file(&companion_file, e))?;
+    Ok(ExportedModel {
+        bundle,
+        bits: companion.bits,
+        alphas: companion.alphas,
         weights,
     })
 }

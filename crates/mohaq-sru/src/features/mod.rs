@@ -6,6 +6,7 @@ pub mod cmvn;
 pub mod dataset;
 pub mod dump;
 pub mod fbank;
+pub mod level;
 pub mod targets;
 
 pub use cache::{default_cache_dir, FeatureCache};

@@ -26,6 +26,12 @@ pub struct ModelBundle {
 
 impl ModelBundle {
     pub fn save(&self, path: &Path) -> Result<(), ModelError> {
+        self.params.save(path, self.metadata(path)?)
+    }
+
+    /// The decoder statistics and the model config as safetensors metadata (`path` names the
+    /// file in errors).
+    pub fn metadata(&self, path: &Path) -> Result<HashMap<String, String>, ModelError> {
         let err = |e: serde_json::Error| ModelError::Weights {
             path: path.to_path_buf(),
             message: e.to_string(),
@@ -47,13 +53,22 @@ impl ModelBundle {
             CONFIG_KEY.into(),
             serde_json::to_string(&self.params.config).map_err(err)?,
         );
-        self.params.save(path, meta)
+        Ok(meta)
     }
 
     /// Loads a bundle, checking the weights against `config`; the decoder statistics must be
     /// present.
     pub fn load(config: &ModelConfig, path: &Path) -> Result<Self, ModelError> {
         let (params, meta) = ModelParams::load(config, path)?;
+        Self::from_parts(params, &meta, path)
+    }
+
+    /// A bundle from its weights and the metadata [`Self::metadata`] wrote.
+    pub fn from_parts(
+        params: ModelParams,
+        meta: &HashMap<String, String>,
+        path: &Path,
+    ) -> Result<Self, ModelError> {
         let get = |key: &str| -> Result<&String, ModelError> {
             meta.get(key).ok_or_else(|| ModelError::Weights {
                 path: path.to_path_buf(),

@@ -20,6 +20,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::config::ModelConfig;
 use super::error::ModelError;
+use super::layers::LayerKind;
 
 /// Parameters of one bidirectional SRU layer.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,6 +52,15 @@ pub struct ModelParams {
 
 /// Tensors read from or written to a safetensors file: name → (shape, values).
 pub type TensorMap = HashMap<String, (Vec<usize>, Vec<f32>)>;
+
+/// The stored name of a matrix layer's weights (`sru0.weight`, `proj1.weight`, `fc.weight`).
+pub fn matrix_tensor_name(kind: LayerKind) -> String {
+    match kind {
+        LayerKind::Sru { index } => format!("sru{index}.weight"),
+        LayerKind::Projection { index } => format!("proj{index}.weight"),
+        LayerKind::Output => "fc.weight".to_string(),
+    }
+}
 
 fn uniform(rng: &mut ChaCha8Rng, n: usize, bound: f32) -> Vec<f32> {
     (0..n).map(|_| rng.random_range(-bound..=bound)).collect()
@@ -107,15 +117,24 @@ impl ModelParams {
         let mut out = Vec::new();
         for i in 0..config.layers {
             let rows = 2 * config.blocks(i) * h;
-            out.push((format!("sru{i}.weight"), vec![rows, config.sru_input(i)]));
+            out.push((
+                matrix_tensor_name(LayerKind::Sru { index: i }),
+                vec![rows, config.sru_input(i)],
+            ));
             for p in ["v_f", "v_r", "b_f", "b_r"] {
                 out.push((format!("sru{i}.{p}"), vec![2, h]));
             }
         }
         for i in 1..config.layers {
-            out.push((format!("proj{i}.weight"), vec![config.projection, two_h]));
+            out.push((
+                matrix_tensor_name(LayerKind::Projection { index: i }),
+                vec![config.projection, two_h],
+            ));
         }
-        out.push(("fc.weight".to_string(), vec![config.classes, two_h]));
+        out.push((
+            matrix_tensor_name(LayerKind::Output),
+            vec![config.classes, two_h],
+        ));
         out.push(("fc.bias".to_string(), vec![config.classes]));
         out
     }
@@ -124,16 +143,19 @@ impl ModelParams {
     pub fn named(&self) -> Vec<(String, &[f32])> {
         let mut out: Vec<(String, &[f32])> = Vec::new();
         for (i, l) in self.sru.iter().enumerate() {
-            out.push((format!("sru{i}.weight"), &l.weight));
+            out.push((matrix_tensor_name(LayerKind::Sru { index: i }), &l.weight));
             out.push((format!("sru{i}.v_f"), &l.v_f));
             out.push((format!("sru{i}.v_r"), &l.v_r));
             out.push((format!("sru{i}.b_f"), &l.b_f));
             out.push((format!("sru{i}.b_r"), &l.b_r));
         }
         for (i, p) in self.proj.iter().enumerate() {
-            out.push((format!("proj{}.weight", i + 1), p));
+            out.push((
+                matrix_tensor_name(LayerKind::Projection { index: i + 1 }),
+                p,
+            ));
         }
-        out.push(("fc.weight".to_string(), &self.fc_weight));
+        out.push((matrix_tensor_name(LayerKind::Output), &self.fc_weight));
         out.push(("fc.bias".to_string(), &self.fc_bias));
         out
     }
@@ -276,7 +298,13 @@ pub fn read_tensors(path: &Path) -> Result<(TensorMap, HashMap<String, String>),
         if view.dtype() != safetensors::Dtype::F32 {
             return Err(weights_err(
                 path,
-                format!("tensor `{name}` has dtype {:?}, expected F32", view.dtype()),
+                format!(
+                    "tensor `{name}` has dtype {:?}, expected F32: this looks like a quantized \
+                     model written by `mohaq export` (packed integer weights), which only `mohaq \
+                     infer` reads; give this command a float model bundle such as \
+                     models/sru-default.safetensors",
+                    view.dtype()
+                ),
             ));
         }
         let data = view
