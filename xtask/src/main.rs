@@ -33,7 +33,16 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Print the engine's speed figures: evaluation frames/s (both model sizes, w8 and w4), the
+    /// exhaustive SiLago front with and without prefix reuse, training frames/s. Not run by CI.
+    Bench {
+        /// Leave out the exhaustive front (the longest part, minutes on 2 cores).
+        #[arg(long)]
+        skip_exhaustive: bool,
+    },
 }
+
+mod bench;
 
 fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -45,6 +54,7 @@ fn workspace_root() -> PathBuf {
 fn main() -> anyhow::Result<()> {
     mohaq_app::logging::init_stderr();
     match Cli::parse().command {
+        Command::Bench { skip_exhaustive } => bench::run(&workspace_root(), skip_exhaustive),
         Command::Reproduce {
             quick,
             hardware_only,

@@ -65,7 +65,7 @@ pub use fixed::FixedFormat;
 pub use kernel::{
     available_paths, avx2_available, avx_vnni_available, needs_wide_accumulator, qmatmul,
     qmatmul_int, qmatmul_with, quantized_linear, reference_qmatmul_int, KernelPath,
-    QuantizedActivations, ACT_ALIGN,
+    QuantizedActivations, SimdLevel, ACT_ALIGN,
 };
 pub use mohaq_precision::{BitWidth, InvalidBitWidth};
 pub use pack::{packed_row_bytes, PackedMatrix};

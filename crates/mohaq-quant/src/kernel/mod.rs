@@ -35,11 +35,13 @@ mod output_lanes;
 mod panel;
 mod portable;
 mod reference;
+mod simd;
 #[cfg(test)]
 mod tests;
 
 pub use activations::{QuantizedActivations, ACT_ALIGN};
 pub use reference::reference_qmatmul_int;
+pub use simd::SimdLevel;
 
 use rayon::prelude::*;
 

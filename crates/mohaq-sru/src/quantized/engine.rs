@@ -102,6 +102,116 @@ impl QuantizedModel {
             .collect()
     }
 
+    /// Matrix-layer positions (indices of [`crate::model::ModelConfig::matrix_layers`]) in the
+    /// order the forward pass runs them: L0, P1, L1, …, P{n−1}, L{n−1}, FC. The output of step
+    /// `s` depends only on the widths of the layers at steps ≤ s, which is what lets a batch of
+    /// candidates share the work of a common prefix.
+    pub fn computation_order(&self) -> Vec<usize> {
+        let c = &self.params.config;
+        let mut order = vec![c.layer_position(LayerKind::Sru { index: 0 })];
+        for i in 1..c.layers {
+            order.push(c.layer_position(LayerKind::Projection { index: i }));
+            order.push(c.layer_position(LayerKind::Sru { index: i }));
+        }
+        order.push(c.layer_position(LayerKind::Output));
+        order
+    }
+
+    /// The state before step 0: the utterance's features (`frames × input_dim`).
+    pub fn input_state(&self, feats: &[f32], frames: usize) -> Result<StepState, QuantizedError> {
+        let c = &self.params.config;
+        if feats.len() != frames * c.input_dim {
+            return Err(QuantizedError::Input(format!(
+                "{} feature values for {frames} frames of dimension {}",
+                feats.len(),
+                c.input_dim
+            )));
+        }
+        Ok(StepState {
+            frames,
+            h: Arc::new(feats.to_vec()),
+            projected: None,
+        })
+    }
+
+    /// Runs step `step` of [`Self::computation_order`] on the state after step `step − 1`: a
+    /// projection, an SRU layer with its recurrence, or the FC layer with the log-softmax (whose
+    /// state holds the log posteriors). Writes the activation threshold it used into `alphas`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn step(
+        &self,
+        step: usize,
+        state: &StepState,
+        bits: &BitConfig,
+        weights: &[Arc<PackedMatrix>],
+        mode: ActivationMode<'_>,
+        alphas: &mut [f32],
+    ) -> Result<StepState, QuantizedError> {
+        let c = &self.params.config;
+        let frames = state.frames;
+        let pos = self.computation_order()[step];
+        let linear = |x: &[f32], alphas: &mut [f32]| -> Result<Vec<f32>, QuantizedError> {
+            let b = bits.layers[pos].activation;
+            let is_fc = pos == c.matrix_layers().len() - 1;
+            let params = match mode {
+                ActivationMode::PerUtterance => activation_params(x, b, is_fc)?,
+                ActivationMode::Frozen(a) => QuantParams::from_alpha(b, a[pos])?,
+            };
+            alphas[pos] = if b == BitWidth::B16 {
+                max_magnitude(x).max(f32::MIN_POSITIVE)
+            } else {
+                params.alpha
+            };
+            let w = &weights[pos];
+            let xq = QuantizedActivations::quantize(x, frames, w.cols(), params)?;
+            let mut y = qmatmul(&xq, w)?;
+            round_to_own_grid(&mut y);
+            Ok(y)
+        };
+        match c.matrix_layers()[pos].kind {
+            LayerKind::Projection { .. } => Ok(StepState {
+                frames,
+                h: state.h.clone(),
+                projected: Some(Arc::new(linear(&state.h, alphas)?)),
+            }),
+            LayerKind::Sru { index: i } => {
+                let inp = state.projected.as_deref().unwrap_or(&state.h);
+                let u = linear(inp, alphas)?;
+                let dims = RecurrenceDims {
+                    batch: 1,
+                    time: frames,
+                    hidden: c.hidden,
+                    blocks: c.blocks(i),
+                };
+                let mut out = vec![0f32; frames * c.layer_output()];
+                let highway = (i > 0).then(|| (state.h.as_slice(), c.highway_scale()));
+                recurrence_fixed(dims, &u, highway, &self.elementwise_fx[i], &mut out);
+                Ok(StepState {
+                    frames,
+                    h: Arc::new(out),
+                    projected: None,
+                })
+            }
+            LayerKind::Output => {
+                let mut logits = linear(&state.h, alphas)?;
+                for row in logits.chunks_mut(c.classes) {
+                    let mut m = f32::NEG_INFINITY;
+                    for (v, b) in row.iter_mut().zip(&self.fc_bias_fx) {
+                        *v += b;
+                        m = m.max(*v);
+                    }
+                    let lse = m + row.iter().map(|v| (v - m).exp()).sum::<f32>().ln();
+                    row.iter_mut().for_each(|v| *v -= lse);
+                }
+                Ok(StepState {
+                    frames,
+                    h: Arc::new(logits),
+                    projected: None,
+                })
+            }
+        }
+    }
+
     /// Runs one utterance (`frames × input_dim`). Returns log posteriors (`frames × classes`)
     /// and writes the activation threshold used per layer into `alphas` (for 16 bits: the range).
     pub fn forward(
@@ -113,67 +223,44 @@ impl QuantizedModel {
         mode: ActivationMode<'_>,
         alphas: &mut [f32],
     ) -> Result<Vec<f32>, QuantizedError> {
-        let c = &self.params.config;
-        if feats.len() != frames * c.input_dim {
-            return Err(QuantizedError::Input(format!(
-                "{} feature values for {frames} frames of dimension {}",
-                feats.len(),
-                c.input_dim
-            )));
+        let mut state = self.input_state(feats, frames)?;
+        for step in 0..self.computation_order().len() {
+            state = self.step(step, &state, bits, weights, mode, alphas)?;
         }
-        let linear =
-            |pos: usize, x: &[f32], alphas: &mut [f32]| -> Result<Vec<f32>, QuantizedError> {
-                let b = bits.layers[pos].activation;
-                let is_fc = pos == c.matrix_layers().len() - 1;
-                let params = match mode {
-                    ActivationMode::PerUtterance => activation_params(x, b, is_fc)?,
-                    ActivationMode::Frozen(a) => QuantParams::from_alpha(b, a[pos])?,
-                };
-                alphas[pos] = if b == BitWidth::B16 {
-                    max_magnitude(x).max(f32::MIN_POSITIVE)
-                } else {
-                    params.alpha
-                };
-                let w = &weights[pos];
-                let xq = QuantizedActivations::quantize(x, frames, w.cols(), params)?;
-                let mut y = qmatmul(&xq, w)?;
-                round_to_own_grid(&mut y);
-                Ok(y)
-            };
-        let mut h: Vec<f32> = feats.to_vec();
-        for i in 0..c.layers {
-            let inp = if i == 0 {
-                h.clone()
-            } else {
-                linear(
-                    c.layer_position(LayerKind::Projection { index: i }),
-                    &h,
-                    alphas,
-                )?
-            };
-            let u = linear(c.layer_position(LayerKind::Sru { index: i }), &inp, alphas)?;
-            let dims = RecurrenceDims {
-                batch: 1,
-                time: frames,
-                hidden: c.hidden,
-                blocks: c.blocks(i),
-            };
-            let mut out = vec![0f32; frames * c.layer_output()];
-            let highway = (i > 0).then(|| (h.as_slice(), c.highway_scale()));
-            recurrence_fixed(dims, &u, highway, &self.elementwise_fx[i], &mut out);
-            h = out;
+        Ok(state.into_values())
+    }
+}
+
+/// What one utterance carries from one step of the forward pass to the next: the last SRU
+/// layer's output (or the features), and after a projection step also the projection, which
+/// feeds the next SRU layer while the SRU output feeds its highway. Cloning shares the buffers.
+#[derive(Clone, Debug)]
+pub struct StepState {
+    frames: usize,
+    h: Arc<Vec<f32>>,
+    projected: Option<Arc<Vec<f32>>>,
+}
+
+impl StepState {
+    /// The values of the last step (after the FC step: log posteriors, `frames × classes`).
+    pub fn values(&self) -> &[f32] {
+        self.projected.as_deref().unwrap_or(&self.h)
+    }
+
+    /// Number of frames.
+    pub fn frames(&self) -> usize {
+        self.frames
+    }
+
+    /// Bytes this state holds (shared buffers counted in full).
+    pub fn memory_bytes(&self) -> usize {
+        4 * (self.h.len() + self.projected.as_ref().map_or(0, |p| p.len()))
+    }
+
+    fn into_values(self) -> Vec<f32> {
+        match self.projected {
+            Some(p) => Arc::unwrap_or_clone(p),
+            None => Arc::unwrap_or_clone(self.h),
         }
-        let mut logits = linear(c.layer_position(LayerKind::Output), &h, alphas)?;
-        let classes = c.classes;
-        for row in logits.chunks_mut(classes) {
-            let mut m = f32::NEG_INFINITY;
-            for (v, b) in row.iter_mut().zip(&self.fc_bias_fx) {
-                *v += b;
-                m = m.max(*v);
-            }
-            let lse = m + row.iter().map(|v| (v - m).exp()).sum::<f32>().ln();
-            row.iter_mut().for_each(|v| *v -= lse);
-        }
-        Ok(logits)
     }
 }

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use mohaq_quant::BitWidth;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -167,8 +168,7 @@ impl QuantizedEvaluator {
         let start = Instant::now();
         let weights = self.model.weights(bits)?;
         let n = bits.layers.len();
-        let classes = self.model.params().config.classes;
-        let per_utt: Vec<(ErrorCounts, usize, Vec<f32>)> = self
+        let per_utt: Vec<(UtteranceScore, Vec<f32>)> = self
             .data
             .par_iter()
             .map(|u| {
@@ -176,39 +176,136 @@ impl QuantizedEvaluator {
                 let lp =
                     self.model
                         .forward(&u.feats, u.frames, bits, &weights, mode, &mut alphas)?;
-                let correct = lp
-                    .chunks(classes)
-                    .zip(&u.targets)
-                    .filter(|(row, &t)| argmax(row) == t as usize)
-                    .count();
-                let hyp = self.decoder.decode(&lp, u.frames);
-                Ok((align(&u.phones, &hyp), correct, alphas))
+                Ok((self.score(u, &lp), alphas))
             })
             .collect::<Result<Vec<_>, QuantizedError>>()?;
+        let (scores, alphas): (Vec<_>, Vec<_>) = per_utt.into_iter().unzip();
+        Ok((self.result(&scores, start.elapsed().as_secs_f64()), alphas))
+    }
+
+    /// Scores many candidates with per-utterance calibration; the same results, bit for bit, as
+    /// [`Self::evaluate`] on each, in the order given.
+    ///
+    /// Candidates are run sorted by their widths in [`QuantizedModel::computation_order`], and
+    /// each utterance keeps the state after every step of the last candidate, so a candidate
+    /// recomputes only the steps after its longest common prefix with the one before. Over a
+    /// whole product space (the exhaustive SiLago front) most steps are shared. Utterances run
+    /// in parallel, each walking all candidates, and scores are summed in utterance order as in
+    /// [`Self::evaluate`]. `seconds` of each result is the batch time divided evenly.
+    pub fn evaluate_many(&self, configs: &[BitConfig]) -> Result<Vec<EvalResult>, QuantizedError> {
+        let start = Instant::now();
+        if configs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let order = self.model.computation_order();
+        // Also refuses a candidate with the wrong number of layers.
+        let weights = configs
+            .iter()
+            .map(|b| self.model.weights(b))
+            .collect::<Result<Vec<_>, _>>()?;
+        let keys: Vec<Vec<(BitWidth, BitWidth)>> = configs
+            .iter()
+            .map(|b| {
+                order
+                    .iter()
+                    .map(|&p| (b.layers[p].weight, b.layers[p].activation))
+                    .collect()
+            })
+            .collect();
+        let mut sorted: Vec<usize> = (0..configs.len()).collect();
+        sorted.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+        let steps = order.len();
+        // scores[utterance][candidate]
+        let scores: Vec<Vec<UtteranceScore>> = self
+            .data
+            .par_iter()
+            .map(|u| {
+                let mut states = Vec::with_capacity(steps + 1);
+                states.push(self.model.input_state(&u.feats, u.frames)?);
+                let mut alphas = vec![0f32; steps];
+                let mut out = vec![UtteranceScore::default(); configs.len()];
+                let mut previous: Option<usize> = None;
+                for &i in &sorted {
+                    let shared = previous.map_or(0, |p| common_prefix(&keys[p], &keys[i]));
+                    if let (Some(p), true) = (previous, shared == steps) {
+                        out[i] = out[p];
+                        continue;
+                    }
+                    states.truncate(shared + 1);
+                    for step in shared..steps {
+                        let next = self.model.step(
+                            step,
+                            &states[step],
+                            &configs[i],
+                            &weights[i],
+                            ActivationMode::PerUtterance,
+                            &mut alphas,
+                        )?;
+                        states.push(next);
+                    }
+                    out[i] = self.score(u, states[steps].values());
+                    previous = Some(i);
+                }
+                Ok(out)
+            })
+            .collect::<Result<_, QuantizedError>>()?;
+        let seconds = start.elapsed().as_secs_f64() / configs.len() as f64;
+        Ok((0..configs.len())
+            .map(|i| {
+                let per_candidate: Vec<UtteranceScore> = scores.iter().map(|s| s[i]).collect();
+                self.result(&per_candidate, seconds)
+            })
+            .collect())
+    }
+
+    /// Edit counts and correct frames of one utterance's log posteriors.
+    fn score(&self, u: &EvalUtterance, lp: &[f32]) -> UtteranceScore {
+        let classes = self.model.params().config.classes;
+        let correct = lp
+            .chunks(classes)
+            .zip(&u.targets)
+            .filter(|(row, &t)| argmax(row) == t as usize)
+            .count();
+        let hyp = self.decoder.decode(lp, u.frames);
+        UtteranceScore {
+            errors: align(&u.phones, &hyp),
+            correct,
+        }
+    }
+
+    /// Sums utterance scores (in utterance order) into a candidate's result.
+    fn result(&self, scores: &[UtteranceScore], seconds: f64) -> EvalResult {
         let mut total = ErrorCounts::default();
         let mut correct = 0;
-        let mut alphas = Vec::with_capacity(per_utt.len());
-        for (e, c, a) in per_utt {
-            total.add(&e);
-            correct += c;
-            alphas.push(a);
+        for s in scores {
+            total.add(&s.errors);
+            correct += s.correct;
         }
         let frames: usize = self.data.iter().map(|u| u.frames).sum();
-        Ok((
-            EvalResult {
-                per: total.per(),
-                frame_acc: correct as f64 / frames.max(1) as f64,
-                substitutions: total.substitutions,
-                deletions: total.deletions,
-                insertions: total.insertions,
-                reference_len: total.reference_len,
-                frames,
-                utterances: self.data.len(),
-                seconds: start.elapsed().as_secs_f64(),
-            },
-            alphas,
-        ))
+        EvalResult {
+            per: total.per(),
+            frame_acc: correct as f64 / frames.max(1) as f64,
+            substitutions: total.substitutions,
+            deletions: total.deletions,
+            insertions: total.insertions,
+            reference_len: total.reference_len,
+            frames,
+            utterances: self.data.len(),
+            seconds,
+        }
     }
+}
+
+/// One utterance's part of a candidate's score.
+#[derive(Clone, Copy, Debug, Default)]
+struct UtteranceScore {
+    errors: ErrorCounts,
+    correct: usize,
+}
+
+/// Number of leading steps two candidates share.
+fn common_prefix(a: &[(BitWidth, BitWidth)], b: &[(BitWidth, BitWidth)]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 fn median(sorted: &[f32]) -> f32 {

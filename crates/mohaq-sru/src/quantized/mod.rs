@@ -7,9 +7,10 @@ pub mod calibration;
 pub mod engine;
 pub mod error;
 pub mod evaluator;
+mod expf;
 pub mod fixed;
 
 pub use bits::{BitConfig, GeneError, LayerWidths};
-pub use engine::{ActivationMode, QuantizedModel};
+pub use engine::{ActivationMode, QuantizedModel, StepState};
 pub use error::QuantizedError;
 pub use evaluator::{EvalResult, EvalUtterance, FrozenActivations, QuantizedEvaluator};
