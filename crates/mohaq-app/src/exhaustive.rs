@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use mohaq_beacon::dispatch::Dispatch;
 use mohaq_beacon::fsio::write_json_atomic;
 use mohaq_beacon::limits::ResolvedLimits;
-use mohaq_beacon::model::fp32_size_mb;
 use mohaq_beacon::{ErrorModel, Experiment, MohaqProblem, RunError};
 use mohaq_evo::{exhaustive_front, EvaluationArchive, EvaluationRecord};
 use mohaq_hw::Platform;
@@ -39,12 +38,7 @@ pub fn exhaustive_run<M: ErrorModel>(
     dispatch: Option<Dispatch>,
     out: &Path,
 ) -> Result<ExhaustiveRun, RunError> {
-    let limits = ResolvedLimits::resolve(
-        experiment,
-        model.float_error()?,
-        fp32_size_mb(model.workload()),
-        platform,
-    );
+    let limits = ResolvedLimits::for_model(experiment, model, platform)?;
     let mut problem = MohaqProblem::new(experiment, model, platform, limits)?;
     let executor = dispatch
         .as_ref()

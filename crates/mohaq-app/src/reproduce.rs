@@ -253,6 +253,14 @@ pub fn reproduce_search<M: ErrorModel>(
     })
 }
 
+/// Where E2 caches the exhaustive evaluations of `experiment` and E5 reads them. Keyed by the
+/// experiment's name: a quick run's archive (other subset, other widths) never serves a full run.
+fn exhaustive_archive_path(config: &ReproduceConfig, experiment: &Experiment) -> PathBuf {
+    config
+        .out_dir
+        .join(format!("e2_exhaustive_archive-{}.json", experiment.name))
+}
+
 /// The exhaustive true front of the SiLago experiment and how much of it the search found.
 /// Evaluations are cached in `<out>/e2_exhaustive_archive-<experiment>.json`, seeded with the search's own.
 pub fn silago_exhaustive<M: ErrorModel>(
@@ -263,18 +271,11 @@ pub fn silago_exhaustive<M: ErrorModel>(
 ) -> Result<ExhaustiveCheck, RunError> {
     let experiment = load_experiment(config, "silago")?;
     let platform = load_platform(&experiment)?;
-    let limits = ResolvedLimits::resolve(
-        &experiment,
-        model.float_error()?,
-        fp32_size_mb(model.workload()),
-        platform.as_ref(),
-    );
+    let limits = ResolvedLimits::for_model(&experiment, model, platform.as_ref())?;
     let problem = MohaqProblem::new(&experiment, model, platform.as_ref(), limits)?;
     // Keyed by the experiment's name: a quick run's archive (other subset, other widths) never
     // serves a full run.
-    let cache_path = config
-        .out_dir
-        .join(format!("e2_exhaustive_archive-{}.json", experiment.name));
+    let cache_path = exhaustive_archive_path(config, &experiment);
     let mut archive: EvaluationArchive = std::fs::read_to_string(&cache_path)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
@@ -338,16 +339,9 @@ pub fn silago_search_quality<M: ErrorModel>(
 ) -> Result<Comparison, RunError> {
     let experiment = load_experiment(config, "silago")?;
     let platform = load_platform(&experiment)?;
-    let limits = ResolvedLimits::resolve(
-        &experiment,
-        model.float_error()?,
-        fp32_size_mb(model.workload()),
-        platform.as_ref(),
-    );
+    let limits = ResolvedLimits::for_model(&experiment, model, platform.as_ref())?;
     let problem = MohaqProblem::new(&experiment, model, platform.as_ref(), limits)?;
-    let cache_path = config
-        .out_dir
-        .join(format!("e2_exhaustive_archive-{}.json", experiment.name));
+    let cache_path = exhaustive_archive_path(config, &experiment);
     let text = std::fs::read_to_string(&cache_path).map_err(|source| RunError::Io {
         path: cache_path.clone(),
         action: "reading the E2 exhaustive archive for E5",
@@ -381,12 +375,7 @@ pub fn bitfusion_search_quality<M: ErrorModel>(
 ) -> Result<Comparison, RunError> {
     let experiment = load_experiment(config, "bitfusion")?;
     let platform = load_platform(&experiment)?;
-    let limits = ResolvedLimits::resolve(
-        &experiment,
-        model.float_error()?,
-        fp32_size_mb(model.workload()),
-        platform.as_ref(),
-    );
+    let limits = ResolvedLimits::for_model(&experiment, model, platform.as_ref())?;
     let problem = MohaqProblem::new(&experiment, model, platform.as_ref(), limits)?;
     let memo = MemoProblem::new(&problem);
     let (budgets, seeds) = e5_plan(config);

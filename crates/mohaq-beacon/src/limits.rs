@@ -4,7 +4,9 @@
 use mohaq_hw::Platform;
 use serde::{Deserialize, Serialize};
 
+use crate::error::ModelFailure;
 use crate::experiment::{Experiment, ExperimentKind, Limit};
+use crate::model::{fp32_size_mb, ErrorModel};
 
 /// The authors' promising band (19 % < e₀ < 30 %) relative to the recipe's float PER of 16.6 %,
 /// used when a beacon experiment names no band (METHOD §6).
@@ -46,6 +48,21 @@ pub struct ResolvedLimits {
 }
 
 impl ResolvedLimits {
+    /// [`resolve`](Self::resolve) against `model`'s own float error and FP32 size: what every
+    /// search, exhaustive front and comparison on a model starts from.
+    pub fn for_model<M: ErrorModel + ?Sized>(
+        experiment: &Experiment,
+        model: &M,
+        platform: Option<&Platform>,
+    ) -> Result<Self, ModelFailure> {
+        Ok(Self::resolve(
+            experiment,
+            model.float_error()?,
+            fp32_size_mb(model.workload()),
+            platform,
+        ))
+    }
+
     /// Resolves the experiment's limits against the model's float error and FP32 size; a
     /// hardware experiment without a size limit takes the platform's memory limit.
     pub fn resolve(

@@ -24,7 +24,7 @@ use crate::experiment::{BeaconMode, Experiment, ExperimentKind};
 use crate::fsio::{write_atomic, write_json_atomic};
 use crate::genes::{LayerBits, NUM_LAYERS};
 use crate::limits::ResolvedLimits;
-use crate::model::{fp32_size_mb, ErrorModel, Retrainer};
+use crate::model::{ErrorModel, Retrainer};
 use crate::problem::{CandidateScore, GeneLayout, MohaqProblem};
 use crate::store::BeaconStore;
 
@@ -263,13 +263,7 @@ pub fn run_search<M: ErrorModel>(
 ) -> Result<FrontFile, RunError> {
     let _lock = lock_run_dir(run_dir)?;
     claim_run_dir(experiment, run_dir)?;
-    let float_error = model.float_error()?;
-    let limits = ResolvedLimits::resolve(
-        experiment,
-        float_error,
-        fp32_size_mb(model.workload()),
-        platform,
-    );
+    let limits = ResolvedLimits::for_model(experiment, model, platform)?;
     let mut problem = MohaqProblem::new(experiment, model, platform, limits)?;
     let limits = problem.limits().clone();
     for note in &limits.notes {
