@@ -6,6 +6,7 @@
 //!   with it are mohaq-sru's `deploy`);
 //! - [`reproduce`] (E0–E3 on any error model), [`sru_reproduce`] (on the SRU), [`hardware`] (E4),
 //!   [`paper`] (the paper's figures), [`report`] and [`plot`]: `results/REPORT.md`;
+//! - [`decoder_tuning`]: `mohaq tune-decoder`, the Viterbi parameters of a model file tuned on dev;
 //! - [`exhaustive`]: the exhaustive true front of a small space through any executor;
 //! - [`worker`]: `mohaq worker`, one task of a batch the Slurm executor submitted, and the
 //!   dispatch of a run under an `[executor]` setting;
@@ -14,6 +15,7 @@
 //!
 //! The binaries only parse arguments and print; what they do is here.
 
+pub mod decoder_tuning;
 pub mod exhaustive;
 pub mod export;
 pub mod hardware;

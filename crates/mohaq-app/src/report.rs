@@ -379,6 +379,9 @@ pub fn model_sections(r: &ModelResults, plots: &[String]) -> String {
          relative to the model are resolved against these (see each experiment).\n",
         r.model, r.float_error, r.fp32_size_mb
     );
+    if let Some(note) = &r.error_note {
+        let _ = writeln!(s, "Error measure: {note}.\n");
+    }
     let _ = writeln!(s, "## E0: post-training quantization\n");
     let _ = writeln!(
         s,

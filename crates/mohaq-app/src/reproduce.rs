@@ -173,6 +173,8 @@ pub struct ClaimRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelResults {
     pub model: String,
+    /// How the model's error is measured (the decoder parameters), if the model says.
+    pub error_note: Option<String>,
     pub float_error: f64,
     pub fp32_size_mb: f64,
     pub ptq: Vec<PtqRow>,
@@ -453,6 +455,7 @@ pub fn reproduce_models<'m, M: ErrorModel + Retrainer<<M as ErrorModel>::Weights
     )?;
     let mut results = ModelResults {
         model: model.name(),
+        error_note: model.error_note(),
         float_error: model.float_error()?,
         fp32_size_mb: fp32_size_mb(model.workload()),
         ptq,

@@ -289,6 +289,15 @@ impl ErrorModel for SruModel {
         self.notes.clone()
     }
 
+    fn error_note(&self) -> Option<String> {
+        let p = &self.bundle.decoder_params;
+        Some(format!(
+            "PER of the bundle's phone-loop Viterbi decoder: LM weight {}, insertion penalty {} \
+             (negative = bonus), self-loop {}, prior scale {}, at least {} frames per phone",
+            p.lm_weight, p.insertion_penalty, p.self_loop_prob, p.prior_scale, p.min_frames
+        ))
+    }
+
     fn workload(&self) -> &Workload {
         &self.workload
     }
@@ -388,6 +397,7 @@ impl Retrainer<SruWeights> for SruModel {
             epochs: Some(epochs),
             cache_dir: None,
             dump_dir: None,
+            tune_decoder: false,
         };
         let report = qat_fine_tune(
             &opts,

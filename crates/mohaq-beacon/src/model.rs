@@ -30,6 +30,11 @@ pub trait ErrorModel: Sync {
         Vec::new()
     }
 
+    /// How the error is measured (e.g. the decoder and its parameters), for reports.
+    fn error_note(&self) -> Option<String> {
+        None
+    }
+
     /// Error of the unquantized float model on the optimisation subset: the reference of
     /// relative error limits.
     fn float_error(&self) -> Result<f64, ModelFailure>;

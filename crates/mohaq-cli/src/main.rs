@@ -43,6 +43,8 @@ enum Command {
     Hw(cmd::hw::Args),
     /// Train an SRU model (float, or quantization-aware fine-tuning).
     Train(cmd::train::Args),
+    /// Tune a model's Viterbi decoder parameters on the dev split and store them in the file.
+    TuneDecoder(cmd::tune_decoder::Args),
     /// Evaluate a model at given per-layer bit widths: PER, frame accuracy, timing.
     Eval(cmd::eval::Args),
     /// Search per-layer bit widths (NSGA-II) as an experiment file describes; resumable.
@@ -69,6 +71,7 @@ fn main() {
         Command::Features(args) => cmd::features::run(args),
         Command::Hw(args) => cmd::hw::run(args),
         Command::Train(args) => cmd::train::run(args),
+        Command::TuneDecoder(args) => cmd::tune_decoder::run(args),
         Command::Eval(args) => cmd::eval::run(args),
         Command::Search(args) => cmd::search::run(args),
         Command::Exhaustive(args) => cmd::exhaustive::run(args),

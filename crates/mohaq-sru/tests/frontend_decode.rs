@@ -198,3 +198,46 @@ fn frame_accuracy_counts_states_and_phones() {
     );
     assert!((acc.state_accuracy() - 50.0).abs() < 1e-12);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// With a minimum phone duration of `m` frames, sequences whose phones all last at least `m`
+    /// frames are still recovered from sharp posteriors.
+    #[test]
+    fn a_minimum_duration_keeps_phones_that_are_long_enough(
+        (phones, durations) in phone_sequence(),
+        m in 3u32..7,
+    ) {
+        let durations: Vec<usize> = durations.iter().map(|d| d + m as usize).collect();
+        let targets = targets_of(&phones, &durations);
+        let post = posteriors(&targets, 0.9);
+        let decoder = flat_decoder(DecoderParams { min_frames: m, ..DecoderParams::default() });
+        prop_assert_eq!(decoder.decode(&post, targets.len()), phones);
+    }
+}
+
+#[test]
+fn a_minimum_duration_removes_shorter_phones() {
+    // Phone 6 lasts 3 frames between two long phones: kept at the plain 3-state minimum, gone
+    // at a minimum of 4 frames (whatever the insertion bonus), and 3 is what older bundles get.
+    let phones = [2u8, 6, 8];
+    let targets = targets_of(&phones, &[10, 3, 10]);
+    let post = posteriors(&targets, 0.9);
+    let at = |m: u32| {
+        flat_decoder(DecoderParams {
+            min_frames: m,
+            insertion_penalty: -5.0,
+            ..DecoderParams::default()
+        })
+        .decode(&post, targets.len())
+    };
+    assert_eq!(at(3), vec![2, 6, 8]);
+    assert!(!at(4).contains(&6), "{:?}", at(4));
+    assert_eq!(at(1), at(3), "values below 3 act as 3");
+    let old: DecoderParams = serde_json::from_str(
+        r#"{"lm_weight":1.0,"insertion_penalty":0.0,"self_loop_prob":0.5,"prior_scale":1.0}"#,
+    )
+    .unwrap();
+    assert_eq!(old, DecoderParams::default());
+}

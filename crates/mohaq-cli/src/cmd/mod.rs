@@ -12,6 +12,7 @@ pub mod infer;
 pub mod report;
 pub mod search;
 pub mod train;
+pub mod tune_decoder;
 pub mod worker;
 
 /// Says so when `--bits` asks for a 2-bit FC activation (the last gene of 16 or 8, or one width

@@ -128,6 +128,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         include_kathleen,
         epochs: args.epochs,
         cache_dir: args.cache_dir,
+        tune_decoder: true,
     };
     let mut obs = BarObserver {
         bar: None,

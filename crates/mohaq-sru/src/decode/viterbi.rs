@@ -1,10 +1,13 @@
 //! Viterbi decoding over a phone loop.
 //!
-//! Each of the 39 phones is a 3-state left-to-right HMM (the three frame classes of that phone);
-//! any phone may follow any other, weighted by the bigram. Per frame, a state's score is its
-//! scaled log likelihood `log P(s|x) - prior_scale * log P(s)` plus the best of staying (self-loop)
-//! or advancing; entering a phone adds `lm_weight * log P(p | q)` and subtracts the insertion
-//! penalty. The search is exact (no pruning): 117 states and 39×39 phone transitions per frame.
+//! Each of the 39 phones is a left-to-right HMM over the three frame classes of that phone; any
+//! phone may follow any other, weighted by the bigram. Per frame, a state's score is its scaled
+//! log likelihood `log P(s|x) - prior_scale * log P(s)` plus the best of staying (self-loop) or
+//! advancing; entering a phone adds `lm_weight * log P(p | q)` and subtracts the insertion
+//! penalty. A phone lasts at least `min_frames` frames (at least 3): with more than 3, each class
+//! gets a chain of sub-states, of which only the last has a self-loop (extra frames go to the
+//! first class, then the second, then the third). The search is exact (no pruning): 39 × sub-states
+//! per frame and 39×39 phone transitions.
 
 use crate::data::phones::NUM_PHONES;
 use crate::features::NUM_CLASSES;
@@ -12,7 +15,10 @@ use crate::features::NUM_CLASSES;
 use super::bigram::PhoneBigram;
 use super::priors::StatePriors;
 
-const STATES_PER_PHONE: usize = 3;
+/// Frame classes per phone (the HMM's three states).
+const CLASSES_PER_PHONE: usize = 3;
+/// The most sub-states a phone may have (`min_frames` is capped here).
+pub const MAX_MIN_FRAMES: u32 = 16;
 /// Lanes of the predecessor maximum (8 × f32 = one AVX register).
 const LANES: usize = 8;
 /// Phones rounded up to whole lanes.
@@ -45,6 +51,14 @@ pub struct DecoderParams {
     pub self_loop_prob: f32,
     /// Exponent of the state priors the posteriors are divided by (0 = use posteriors as they are).
     pub prior_scale: f32,
+    /// Shortest phone in frames (3 = one frame per HMM state; values below 3 act as 3, above
+    /// [`MAX_MIN_FRAMES`] as that). Absent in older bundles: 3.
+    #[serde(default = "default_min_frames")]
+    pub min_frames: u32,
+}
+
+fn default_min_frames() -> u32 {
+    CLASSES_PER_PHONE as u32
 }
 
 impl Default for DecoderParams {
@@ -54,6 +68,7 @@ impl Default for DecoderParams {
             insertion_penalty: 0.0,
             self_loop_prob: 0.5,
             prior_scale: 1.0,
+            min_frames: default_min_frames(),
         }
     }
 }
@@ -73,6 +88,26 @@ pub struct Decoder {
     scaled_log_priors: Vec<f32>,
     log_stay: f32,
     log_advance: f32,
+    /// Sub-states per phone (`max(3, min_frames)`).
+    subs: usize,
+    /// Frame class (0–2 within the phone) of each sub-state.
+    sub_class: Vec<usize>,
+    /// Whether each sub-state has a self-loop (only the last of its class).
+    sub_loops: Vec<bool>,
+}
+
+/// The sub-state chain of a phone lasting at least `min_frames`: (class, has self-loop) each.
+fn sub_states(min_frames: u32) -> Vec<(usize, bool)> {
+    let subs = (min_frames.clamp(CLASSES_PER_PHONE as u32, MAX_MIN_FRAMES)) as usize;
+    let extra = subs - CLASSES_PER_PHONE;
+    let mut chain = Vec::with_capacity(subs);
+    for class in 0..CLASSES_PER_PHONE {
+        let count = 1 + extra / CLASSES_PER_PHONE + usize::from(class < extra % CLASSES_PER_PHONE);
+        for i in 0..count {
+            chain.push((class, i + 1 == count));
+        }
+    }
+    chain
 }
 
 impl Decoder {
@@ -95,7 +130,11 @@ impl Decoder {
             .collect();
         // Keep both transitions possible even for a degenerate self-loop setting.
         let stay = params.self_loop_prob.clamp(1e-6, 1.0 - 1e-6);
+        let chain = sub_states(params.min_frames);
         Decoder {
+            subs: chain.len(),
+            sub_class: chain.iter().map(|c| c.0).collect(),
+            sub_loops: chain.iter().map(|c| c.1).collect(),
             entry_from,
             entry_start,
             exit_end,
@@ -116,16 +155,24 @@ impl Decoder {
     pub fn decode(&self, log_posteriors: &[f32], num_frames: usize) -> Vec<u8> {
         let n = NUM_PHONES;
         let k = NUM_CLASSES;
+        let l = self.subs;
+        let states = n * l;
         let frames = num_frames.min(log_posteriors.len() / k);
         if frames == 0 {
             return Vec::new();
         }
-        let mut backpointers = vec![0u8; frames * k];
-        let mut prev = vec![f32::NEG_INFINITY; k];
-        let mut cur = vec![f32::NEG_INFINITY; k];
+        let mut backpointers = vec![0u8; frames * states];
+        let mut prev = vec![f32::NEG_INFINITY; states];
+        let mut cur = vec![f32::NEG_INFINITY; states];
         let mut emit = vec![0f32; k];
         // Padded to a multiple of the lane width; the pad phone can never be left.
         let mut exits = vec![f32::NEG_INFINITY; PADDED];
+        // Leaving sub-state j (to j + 1, or out of the phone from the last one).
+        let leave: Vec<f32> = self
+            .sub_loops
+            .iter()
+            .map(|&lp| if lp { self.log_advance } else { 0.0 })
+            .collect();
 
         let emissions = |t: usize, emit: &mut [f32]| {
             let row = &log_posteriors[t * k..(t + 1) * k];
@@ -136,23 +183,29 @@ impl Decoder {
 
         emissions(0, &mut emit);
         for p in 0..n {
-            prev[p * STATES_PER_PHONE] = self.entry_start[p] + emit[p * STATES_PER_PHONE];
+            prev[p * l] = self.entry_start[p] + emit[p * CLASSES_PER_PHONE + self.sub_class[0]];
         }
         for t in 1..frames {
             emissions(t, &mut emit);
             for (q, x) in exits[..n].iter_mut().enumerate() {
-                *x = prev[q * STATES_PER_PHONE + 2] + self.log_advance;
+                *x = prev[q * l + l - 1] + leave[l - 1];
             }
-            let bp = &mut backpointers[t * k..(t + 1) * k];
+            let bp = &mut backpointers[t * states..(t + 1) * states];
             for p in 0..n {
-                let s0 = p * STATES_PER_PHONE;
+                let s0 = p * l;
+                let e0 = p * CLASSES_PER_PHONE;
                 // Best way into p: max over predecessor phones, in SIMD-friendly lanes; the
                 // argmax is searched only when entering beats staying.
                 let row = &self.entry_from[p * PADDED..(p + 1) * PADDED];
                 let best = lane_max(&exits, row);
-                let stay0 = prev[s0] + self.log_stay;
-                if stay0 >= best {
-                    cur[s0] = stay0 + emit[s0];
+                let stay0 = if self.sub_loops[0] {
+                    prev[s0] + self.log_stay
+                } else {
+                    f32::NEG_INFINITY
+                };
+                let emit0 = emit[e0 + self.sub_class[0]];
+                if self.sub_loops[0] && stay0 >= best {
+                    cur[s0] = stay0 + emit0;
                     bp[s0] = STAYED;
                 } else {
                     let best_q = exits
@@ -160,17 +213,23 @@ impl Decoder {
                         .zip(row)
                         .position(|(x, lm)| x + lm == best)
                         .unwrap_or(0);
-                    cur[s0] = best + emit[s0];
+                    cur[s0] = best + emit0;
                     bp[s0] = best_q as u8;
                 }
-                for s in s0 + 1..s0 + STATES_PER_PHONE {
-                    let stay = prev[s] + self.log_stay;
-                    let advance = prev[s - 1] + self.log_advance;
-                    if stay >= advance {
-                        cur[s] = stay + emit[s];
+                for j in 1..l {
+                    let s = s0 + j;
+                    let stay = if self.sub_loops[j] {
+                        prev[s] + self.log_stay
+                    } else {
+                        f32::NEG_INFINITY
+                    };
+                    let advance = prev[s - 1] + leave[j - 1];
+                    let e = emit[e0 + self.sub_class[j]];
+                    if self.sub_loops[j] && stay >= advance {
+                        cur[s] = stay + e;
                         bp[s] = 0;
                     } else {
-                        cur[s] = advance + emit[s];
+                        cur[s] = advance + e;
                         bp[s] = 1;
                     }
                 }
@@ -178,31 +237,31 @@ impl Decoder {
             std::mem::swap(&mut prev, &mut cur);
         }
 
-        // End in the last state of some phone; if the utterance is too short for that, anywhere.
+        // End in the last sub-state of some phone; if the utterance is too short, anywhere.
         let mut best_state = None;
         let mut best = f32::NEG_INFINITY;
         for p in 0..n {
-            let v = prev[p * STATES_PER_PHONE + 2] + self.exit_end[p];
+            let v = prev[p * l + l - 1] + self.exit_end[p];
             if v > best {
                 best = v;
-                best_state = Some(p * STATES_PER_PHONE + 2);
+                best_state = Some(p * l + l - 1);
             }
         }
         let mut state = best_state.unwrap_or_else(|| super::greedy::argmax(&prev));
 
         let mut phones = Vec::new();
         for t in (1..frames).rev() {
-            let b = backpointers[t * k + state];
-            if state % STATES_PER_PHONE == 0 {
+            let b = backpointers[t * states + state];
+            if state % l == 0 {
                 if b != STAYED {
-                    phones.push((state / STATES_PER_PHONE) as u8);
-                    state = usize::from(b) * STATES_PER_PHONE + 2;
+                    phones.push((state / l) as u8);
+                    state = usize::from(b) * l + l - 1;
                 }
             } else if b == 1 {
                 state -= 1;
             }
         }
-        phones.push((state / STATES_PER_PHONE) as u8);
+        phones.push((state / l) as u8);
         phones.reverse();
         phones.dedup();
         phones

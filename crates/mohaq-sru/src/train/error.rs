@@ -26,4 +26,6 @@ pub enum TrainError {
     Data(String),
     #[error("data loading: {0}")]
     Load(String),
+    #[error("decoder tuning: {0}")]
+    Tuning(String),
 }

@@ -1,6 +1,7 @@
 //! Training of the SRU model with candle on the CPU: Adam with newbob halving, dropout, length
 //! curriculum, similar-length batches, per-epoch dev scores, atomic checkpoints with resume
-//! ([`trainer`]); quantization-aware fine-tuning for the beacons ([`qat`]).
+//! ([`trainer`]); quantization-aware fine-tuning for the beacons ([`qat`]); decoder tuning of a
+//! trained model on dev posteriors ([`tune`]).
 
 pub mod adam;
 pub mod batching;
@@ -21,3 +22,4 @@ pub mod pipeline;
 pub use pipeline::{train_from_config, PipelineOptions, TrainReport};
 pub mod dump;
 pub mod qat;
+pub mod tune;

@@ -1,6 +1,7 @@
 //! End-to-end training from a config file and a corpus directory: loads the splits, estimates the
-//! decoder statistics on the training split, trains with dev PER after every epoch, and writes
-//! the model bundle (`model.safetensors`) and a JSON summary with dev and test scores.
+//! decoder statistics on the training split, trains with dev PER after every epoch (default
+//! decoder parameters), tunes the decoder parameters on dev ([`super::tune`]), and writes the
+//! model bundle (`model.safetensors`) and a JSON summary with dev and test scores.
 
 use std::path::{Path, PathBuf};
 
@@ -14,7 +15,9 @@ use super::error::TrainError;
 use super::evaluate::evaluate_float;
 use super::trainer::{train, TrainObserver, TrainRun};
 use crate::data::Split;
-use crate::decode::{align, Decoder, DecoderParams, ErrorCounts, PhoneBigram, StatePriors};
+use crate::decode::{
+    align, Decoder, DecoderParams, ErrorCounts, PhoneBigram, StatePriors, TuningGrid, TuningOutcome,
+};
 use crate::features::{load_split, Dataset, LoadOptions};
 use crate::model::{ModelBundle, ModelConfig, ModelParams, SruNetwork};
 
@@ -33,6 +36,9 @@ pub struct PipelineOptions {
     /// Read the splits from dumps `train.bin`, `dev.bin`, `test.bin` in this directory
     /// (see [`super::dump`]) instead of the corpus.
     pub dump_dir: Option<PathBuf>,
+    /// Tune the decoder parameters on dev after training (off for QAT fine-tuning, whose
+    /// weights are used with the base model's decoder).
+    pub tune_decoder: bool,
 }
 
 /// What a finished run reports (also written as `summary.json`).
@@ -48,6 +54,9 @@ pub struct TrainReport {
     pub test_frame_acc: f64,
     pub test_per: f64,
     pub history: Vec<EpochSummary>,
+    /// The decoder tuning on dev, if it ran (the bundle stores `best`; dev/test scores above
+    /// use it).
+    pub decoder_tuning: Option<TuningOutcome>,
     pub model_path: PathBuf,
 }
 
@@ -152,11 +161,25 @@ pub fn train_from_config(
         },
         observer,
     )?;
-    let bundle = ModelBundle {
+    let mut bundle = ModelBundle {
         params: outcome.best,
         bigram,
         priors,
         decoder_params,
+    };
+    let decoder_tuning = if opts.tune_decoder {
+        tracing::info!("tuning the decoder on dev");
+        let tuned = super::tune::tune_on(&bundle, &dev_ds, &TuningGrid::default(), &mut |_| {})?;
+        tracing::info!(
+            params = ?tuned.best,
+            dev_per = tuned.best_errors.per,
+            points = tuned.evaluated,
+            "decoder tuned"
+        );
+        bundle.decoder_params = tuned.best.clone();
+        Some(tuned)
+    } else {
+        None
     };
     let model_path = opts.out_dir.join("model.safetensors");
     bundle.save(&model_path)?;
@@ -173,6 +196,7 @@ pub fn train_from_config(
         test_frame_acc,
         test_per,
         history: outcome.state.history,
+        decoder_tuning,
         model_path,
     };
     let summary = opts.out_dir.join("summary.json");
