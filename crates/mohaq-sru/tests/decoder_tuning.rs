@@ -90,7 +90,9 @@ fn brute_force(
                         let d = Decoder::new(bigram.clone(), priors.clone(), p.clone());
                         let errors: usize = utts
                             .iter()
-                            .map(|u| align(u.reference, &d.decode(u.log_posteriors, u.frames)).errors())
+                            .map(|u| {
+                                align(u.reference, &d.decode(u.log_posteriors, u.frames)).errors()
+                            })
                             .sum();
                         // Visited in ascending order, so only strictly fewer errors replace.
                         if best.as_ref().is_none_or(|(_, e)| errors < *e) {
@@ -123,7 +125,10 @@ fn the_lm_weight_the_fixture_needs_is_found_and_equals_the_brute_force() {
     assert_eq!(out.evaluated, grid.points());
     // By construction: 1.0 is too little LM, 1.25 enough; every other axis ties, so the smallest
     // value of each wins.
-    assert_eq!(out.best_errors.substitutions + out.best_errors.insertions + out.best_errors.deletions, 0);
+    assert_eq!(
+        out.best_errors.substitutions + out.best_errors.insertions + out.best_errors.deletions,
+        0
+    );
     assert_eq!(
         out.best,
         DecoderParams {
@@ -196,7 +201,10 @@ fn a_weak_short_phone_needs_an_insertion_bonus() {
             prior_scale: 0.0,
             ..DecoderParams::default()
         };
-        count_errors(&Decoder::new(flat.clone(), StatePriors::uniform(), p), &utts)
+        count_errors(
+            &Decoder::new(flat.clone(), StatePriors::uniform(), p),
+            &utts,
+        )
     };
     assert_eq!(at(-0.5).deletions, 1, "a bonus of 0.5 is not enough");
     assert_eq!(at(0.0).deletions, 1);
@@ -205,7 +213,11 @@ fn a_weak_short_phone_needs_an_insertion_bonus() {
 #[test]
 fn the_result_is_the_same_at_any_thread_count() {
     let mut data = vec![ambiguous_utterance(9)];
-    data.push((vec![5, 6], posteriors(&targets_of(&[5, 6], &[7, 11]), 0.5), 18));
+    data.push((
+        vec![5, 6],
+        posteriors(&targets_of(&[5, 6], &[7, 11]), 0.5),
+        18,
+    ));
     let utts = utterances(&data);
     let grid = TuningGrid::default();
     let bigram = one_two_bigram();
@@ -226,7 +238,13 @@ fn a_bad_grid_is_refused_with_the_axis_named() {
     let data = vec![ambiguous_utterance(9)];
     let utts = utterances(&data);
     let grid = TuningGrid::fixed(vec![0.0], vec![0.0], vec![0.5], vec![0.0], vec![2]);
-    let err = tune_decoder(&one_two_bigram(), &StatePriors::uniform(), &utts, &grid, &mut |_| {})
-        .unwrap_err();
+    let err = tune_decoder(
+        &one_two_bigram(),
+        &StatePriors::uniform(),
+        &utts,
+        &grid,
+        &mut |_| {},
+    )
+    .unwrap_err();
     assert!(err.contains("min_frames"), "{err}");
 }

@@ -122,9 +122,7 @@ impl TuningGrid {
                 ));
             }
             if values.windows(2).any(|w| w[0] >= w[1]) {
-                return Err(format!(
-                    "decoder grid `{name}` must be strictly ascending"
-                ));
+                return Err(format!("decoder grid `{name}` must be strictly ascending"));
             }
         }
         if self.min_frames.is_empty() {
@@ -307,7 +305,14 @@ fn key(p: &DecoderParams) -> [u32; 5] {
         p.self_loop_prob,
         p.prior_scale,
     ]
-    .map(|v| v.to_bits() ^ if v.is_sign_negative() { u32::MAX } else { 1 << 31 });
+    .map(|v| {
+        v.to_bits()
+            ^ if v.is_sign_negative() {
+                u32::MAX
+            } else {
+                1 << 31
+            }
+    });
     [f[0], f[1], f[2], f[3], p.min_frames]
 }
 
