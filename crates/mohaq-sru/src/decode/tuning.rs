@@ -436,8 +436,10 @@ mod tests {
 
     #[test]
     fn bad_grids_are_refused_by_name() {
-        let mut g = TuningGrid::default();
-        g.self_loop_prob = vec![0.5, 0.3];
+        let mut g = TuningGrid {
+            self_loop_prob: vec![0.5, 0.3],
+            ..TuningGrid::default()
+        };
         assert!(g.validate().unwrap_err().contains("self_loop_prob"));
         g = TuningGrid::default();
         g.lm_weight.clear();
