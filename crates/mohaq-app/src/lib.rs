@@ -1,6 +1,8 @@
 //! The MOHAQ application: everything that ties the model-agnostic search of mohaq-beacon to the
 //! real SRU and to the paper.
 //!
+//! - [`byom`]: bring your own model: a PyTorch LSTM/GRU imported (`mohaq import`), its
+//!   log-probabilities on a feature matrix (`mohaq forward`) and its PER (`mohaq eval`);
 //! - [`sru_model`]: mohaq-sru's SRU behind mohaq-beacon's `ErrorModel` and `Retrainer`;
 //! - [`export`]: a chosen front solution as a quantized model file (the format and recognition
 //!   with it are mohaq-sru's `deploy`);
@@ -15,6 +17,7 @@
 //!
 //! The binaries only parse arguments and print; what they do is here.
 
+pub mod byom;
 pub mod decoder_tuning;
 pub mod exhaustive;
 pub mod export;

@@ -57,6 +57,10 @@ enum Command {
     Report(cmd::report::Args),
     /// Write one solution of a finished search as a quantized model (packed weights + scales).
     Export(cmd::export::Args),
+    /// Import a PyTorch LSTM/GRU state_dict (safetensors) as a model bundle.
+    Import(cmd::import::Args),
+    /// Write the log-probabilities of a feature matrix (CSV or .npy) as CSV.
+    Forward(cmd::forward::Args),
     /// Recognise the phones of one audio file with an exported (or float) model.
     Infer(cmd::infer::Args),
     /// Run one task of a batch the Slurm executor submitted (called by Slurm, not by hand).
@@ -79,6 +83,8 @@ fn main() {
         Command::Report(args) => cmd::report::run(args),
         Command::Export(args) => cmd::export::run(args),
         Command::Infer(args) => cmd::infer::run(args),
+        Command::Import(args) => cmd::import::run(args),
+        Command::Forward(args) => cmd::forward::run(args),
         Command::Worker(args) => cmd::worker::run(args),
     };
     if let Err(err) = result {

@@ -13,4 +13,5 @@ pub mod deploy;
 pub mod features;
 pub mod model;
 pub mod quantized;
+pub mod rnn;
 pub mod train;

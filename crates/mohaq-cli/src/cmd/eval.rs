@@ -41,6 +41,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if args.config.is_none()
+        && mohaq_app::byom::AnyBundle::is_rnn(&args.model).map_err(|e| anyhow::anyhow!(e))?
+    {
+        return run_rnn(args);
+    }
     let config = match &args.config {
         Some(p) => ModelConfig::load(p)?,
         None => ModelBundle::stored_config(&args.model)?
@@ -96,6 +101,34 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         result.utterances,
         result.frames,
         result.seconds
+    );
+    Ok(())
+}
+
+/// An LSTM/GRU bundle (from `mohaq import`).
+fn run_rnn(args: Args) -> anyhow::Result<()> {
+    let data_dir = args.data.unwrap_or_else(mohaq_sru::data::default_data_dir);
+    let split = match args.split {
+        SplitArg::Dev => Split::Dev,
+        SplitArg::Test => Split::Test,
+    };
+    let report = mohaq_app::byom::evaluate_rnn(
+        &args.model,
+        args.bits.as_deref(),
+        &data_dir,
+        split,
+        args.per_utterance,
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    let r = &report.result;
+    outln!("bits {}", report.bits.as_deref().unwrap_or("float"));
+    outln!(
+        "PER {:.2}% | frame acc {:.2}% | {} utterances, {} frames | {:.3} s",
+        r.per,
+        100.0 * r.frame_acc,
+        r.utterances,
+        r.frames,
+        r.seconds
     );
     Ok(())
 }

@@ -10,10 +10,10 @@ use super::error::ModelError;
 use super::params::ModelParams;
 use crate::decode::{Decoder, DecoderParams, PhoneBigram, StatePriors};
 
-const BIGRAM_KEY: &str = "decoder_bigram";
-const PRIORS_KEY: &str = "decoder_priors";
-const DECODER_KEY: &str = "decoder_params";
-const CONFIG_KEY: &str = "model_config";
+pub(crate) const BIGRAM_KEY: &str = "decoder_bigram";
+pub(crate) const PRIORS_KEY: &str = "decoder_priors";
+pub(crate) const DECODER_KEY: &str = "decoder_params";
+pub(crate) const CONFIG_KEY: &str = "model_config";
 
 /// Weights and decoder statistics of a trained model.
 #[derive(Clone, Debug)]
@@ -69,24 +69,7 @@ impl ModelBundle {
         meta: &HashMap<String, String>,
         path: &Path,
     ) -> Result<Self, ModelError> {
-        let get = |key: &str| -> Result<&String, ModelError> {
-            meta.get(key).ok_or_else(|| ModelError::Weights {
-                path: path.to_path_buf(),
-                message: format!("metadata `{key}` (decoder statistics) is missing"),
-            })
-        };
-        let parse_err = |key: &str, e: serde_json::Error| ModelError::Weights {
-            path: path.to_path_buf(),
-            message: format!("metadata `{key}`: {e}"),
-        };
-        let bigram =
-            serde_json::from_str(get(BIGRAM_KEY)?).map_err(|e| parse_err(BIGRAM_KEY, e))?;
-        let priors =
-            serde_json::from_str(get(PRIORS_KEY)?).map_err(|e| parse_err(PRIORS_KEY, e))?;
-        let decoder_params = match meta.get(DECODER_KEY) {
-            Some(s) => serde_json::from_str(s).map_err(|e| parse_err(DECODER_KEY, e))?,
-            None => DecoderParams::default(),
-        };
+        let (bigram, priors, decoder_params) = decoder_statistics(meta, path)?;
         Ok(Self {
             params,
             bigram,
@@ -115,4 +98,29 @@ impl ModelBundle {
             self.decoder_params.clone(),
         )
     }
+}
+
+/// The decoder statistics of a bundle's metadata (bigram and priors required, decoder settings
+/// defaulted): the one reader of those keys, for SRU and LSTM/GRU bundles alike.
+pub(crate) fn decoder_statistics(
+    meta: &HashMap<String, String>,
+    path: &Path,
+) -> Result<(PhoneBigram, StatePriors, DecoderParams), ModelError> {
+    let get = |key: &str| -> Result<&String, ModelError> {
+        meta.get(key).ok_or_else(|| ModelError::Weights {
+            path: path.to_path_buf(),
+            message: format!("metadata `{key}` (decoder statistics) is missing"),
+        })
+    };
+    let parse_err = |key: &str, e: serde_json::Error| ModelError::Weights {
+        path: path.to_path_buf(),
+        message: format!("metadata `{key}`: {e}"),
+    };
+    let bigram = serde_json::from_str(get(BIGRAM_KEY)?).map_err(|e| parse_err(BIGRAM_KEY, e))?;
+    let priors = serde_json::from_str(get(PRIORS_KEY)?).map_err(|e| parse_err(PRIORS_KEY, e))?;
+    let decoder_params = match meta.get(DECODER_KEY) {
+        Some(s) => serde_json::from_str(s).map_err(|e| parse_err(DECODER_KEY, e))?,
+        None => DecoderParams::default(),
+    };
+    Ok((bigram, priors, decoder_params))
 }

@@ -63,10 +63,28 @@ impl ModelConfig {
 
     /// Parses a config from TOML text; `path` is only used in error messages.
     pub fn from_toml_str(text: &str, path: &Path) -> Result<Self, ModelError> {
-        let file: ConfigFile = toml::from_str(text).map_err(|e| ModelError::Config {
+        let config_err = |message: String| ModelError::Config {
             path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+            message,
+        };
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| config_err(e.to_string()))?;
+        // `kind = "sru"` may be written out; an LSTM/GRU config is read by `rnn::Architecture`.
+        match crate::rnn::config::kind_of(table.get("model")).map_err(config_err)? {
+            Some(kind) => {
+                return Err(config_err(format!(
+                    "`model.kind` = \"{}\": this command takes an SRU config",
+                    kind.name()
+                )))
+            }
+            None => {
+                if let Some(toml::Value::Table(m)) = table.get_mut("model") {
+                    m.remove("kind");
+                }
+            }
+        }
+        let file: ConfigFile = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| config_err(e.to_string()))?;
         file.model.validate(path)?;
         Ok(file.model)
     }

@@ -1,0 +1,187 @@
+//! The PER of an LSTM/GRU candidate on a fixed set of utterances: what the search calls per
+//! candidate. Utterances run in parallel and are summed in utterance order, so a result does
+//! not depend on the thread count.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use mohaq_precision::{GeneCodec, GeneError, LayerWidths};
+use rayon::prelude::*;
+
+use super::bundle::RnnBundle;
+use super::config::RnnConfig;
+use super::error::RnnError;
+use super::float;
+use super::params::RnnParams;
+use super::quantized::RnnQuantized;
+use crate::decode::{align, greedy::argmax, Decoder, ErrorCounts};
+use crate::features::Dataset;
+use crate::quantized::{ActivationMode, EvalResult, EvalUtterance};
+
+impl RnnConfig {
+    /// Widths from text: one value for all layers, one per matrix layer (shared), or two per
+    /// layer in the codec's independent order (weights of L.., R.., P.., then activations, FC).
+    pub fn parse_bits(&self, text: &str) -> Result<Vec<LayerWidths>, GeneError> {
+        let mut genes = mohaq_precision::codec::parse_numbers(text)?;
+        let n = self.matrix_layers().len();
+        if genes.len() == 1 {
+            genes = vec![genes[0]; n];
+        }
+        GeneCodec::for_count(self.layer_table(), genes.len()).decode(&genes)
+    }
+}
+
+/// Candidate evaluator over one dataset.
+pub struct RnnEvaluator {
+    model: Arc<RnnQuantized>,
+    data: Arc<Vec<EvalUtterance>>,
+    decoder: Arc<Decoder>,
+}
+
+impl RnnEvaluator {
+    pub fn new(params: RnnParams, dataset: &Dataset, decoder: Decoder) -> Result<Self, RnnError> {
+        let dim = params.config.input_dim;
+        let data = dataset
+            .utterances
+            .iter()
+            .map(|u| {
+                if u.dim != dim {
+                    return Err(RnnError::Input(format!(
+                        "utterance {} has feature dimension {}, the model expects {dim}",
+                        u.id, u.dim
+                    )));
+                }
+                Ok(EvalUtterance {
+                    feats: u.feats.clone(),
+                    frames: u.num_frames(),
+                    targets: u.targets.clone(),
+                    phones: u.phones.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            model: Arc::new(RnnQuantized::new(params)),
+            data: Arc::new(data),
+            decoder: Arc::new(decoder),
+        })
+    }
+
+    pub fn from_bundle(bundle: &RnnBundle, dataset: &Dataset) -> Result<Self, RnnError> {
+        Self::new(bundle.params.clone(), dataset, bundle.decoder())
+    }
+
+    /// Same data and decoder, other weights.
+    pub fn with_params(&self, params: RnnParams) -> Self {
+        Self {
+            model: Arc::new(RnnQuantized::new(params)),
+            data: self.data.clone(),
+            decoder: self.decoder.clone(),
+        }
+    }
+
+    pub fn model(&self) -> &RnnQuantized {
+        &self.model
+    }
+
+    pub fn utterances(&self) -> usize {
+        self.data.len()
+    }
+
+    /// The float model's score.
+    pub fn evaluate_float(&self) -> Result<EvalResult, RnnError> {
+        let start = Instant::now();
+        let scores = self
+            .data
+            .par_iter()
+            .map(|u| Ok(self.score(u, &float::forward(self.model.params(), &u.feats, u.frames)?)))
+            .collect::<Result<Vec<_>, RnnError>>()?;
+        Ok(self.result(&scores, start.elapsed().as_secs_f64()))
+    }
+
+    /// Scores `widths` with per-utterance activation calibration (the search's mode).
+    pub fn evaluate(&self, widths: &[LayerWidths]) -> Result<EvalResult, RnnError> {
+        Ok(self.run(widths, ActivationMode::PerUtterance)?.0)
+    }
+
+    /// The per-layer thresholds of per-utterance calibration, frozen as their median.
+    pub fn calibrate(&self, widths: &[LayerWidths]) -> Result<Vec<f32>, RnnError> {
+        let (_, per_utt) = self.run(widths, ActivationMode::PerUtterance)?;
+        Ok((0..widths.len())
+            .map(|pos| {
+                let mut v: Vec<f32> = per_utt.iter().map(|a| a[pos]).collect();
+                v.sort_by(f32::total_cmp);
+                match v.len() {
+                    0 => 1.0,
+                    n if n % 2 == 1 => v[n / 2],
+                    n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
+                }
+            })
+            .collect())
+    }
+
+    /// This set's score with thresholds frozen on `calibration` (how test errors are measured).
+    pub fn evaluate_calibrated_on(
+        &self,
+        calibration: &RnnEvaluator,
+        widths: &[LayerWidths],
+    ) -> Result<EvalResult, RnnError> {
+        let alphas = calibration.calibrate(widths)?;
+        Ok(self.run(widths, ActivationMode::Frozen(&alphas))?.0)
+    }
+
+    fn run(
+        &self,
+        widths: &[LayerWidths],
+        mode: ActivationMode<'_>,
+    ) -> Result<(EvalResult, Vec<Vec<f32>>), RnnError> {
+        let start = Instant::now();
+        self.model.check_widths(widths)?;
+        let per_utt = self
+            .data
+            .par_iter()
+            .map(|u| {
+                let mut alphas = vec![0f32; widths.len()];
+                let lp = self
+                    .model
+                    .forward(&u.feats, u.frames, widths, mode, &mut alphas)?;
+                Ok((self.score(u, &lp), alphas))
+            })
+            .collect::<Result<Vec<_>, RnnError>>()?;
+        let (scores, alphas): (Vec<_>, Vec<_>) = per_utt.into_iter().unzip();
+        Ok((self.result(&scores, start.elapsed().as_secs_f64()), alphas))
+    }
+
+    fn score(&self, u: &EvalUtterance, lp: &[f32]) -> (ErrorCounts, usize) {
+        let classes = self.model.params().config.classes;
+        let correct = lp
+            .chunks(classes)
+            .zip(&u.targets)
+            .filter(|(row, &t)| argmax(row) == t as usize)
+            .count();
+        (
+            align(&u.phones, &self.decoder.decode(lp, u.frames)),
+            correct,
+        )
+    }
+
+    fn result(&self, scores: &[(ErrorCounts, usize)], seconds: f64) -> EvalResult {
+        let mut total = ErrorCounts::default();
+        let mut correct = 0;
+        for (e, c) in scores {
+            total.add(e);
+            correct += c;
+        }
+        let frames: usize = self.data.iter().map(|u| u.frames).sum();
+        EvalResult {
+            per: total.per(),
+            frame_acc: correct as f64 / frames.max(1) as f64,
+            substitutions: total.substitutions,
+            deletions: total.deletions,
+            insertions: total.insertions,
+            reference_len: total.reference_len,
+            frames,
+            utterances: self.data.len(),
+            seconds,
+        }
+    }
+}
