@@ -154,7 +154,7 @@ impl AnyBundle {
         }
     }
 
-    /// Whether the file at `path` is an LSTM/GRU bundle (reads only its metadata).
+    /// Whether the file at `path` is an LSTM/GRU bundle (decided by its stored config).
     pub fn is_rnn(path: &Path) -> Result<bool, ByomError> {
         Ok(matches!(
             Architecture::stored(path)?,

@@ -5,7 +5,7 @@
 //! The dev split alone selects the parameters; the test split is decoded before and after only
 //! to report what the tuning gained.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use mohaq_sru::data::Split;
@@ -45,17 +45,6 @@ pub struct TuneReport {
     pub seconds: f64,
 }
 
-/// Reads a bundle whose config is stored in the file.
-pub fn load_bundle(path: &Path) -> Result<ModelBundle, TrainError> {
-    let config = ModelBundle::stored_config(path)?.ok_or_else(|| {
-        TrainError::Data(format!(
-            "{}: the file stores no model config (metadata `model_config`)",
-            path.display()
-        ))
-    })?;
-    Ok(ModelBundle::load(&config, path)?)
-}
-
 fn per_with(bundle: &ModelBundle, params: &DecoderParams, ds: &Dataset, lp: &[Vec<f32>]) -> f64 {
     let mut b = bundle.clone();
     b.decoder_params = params.clone();
@@ -65,7 +54,7 @@ fn per_with(bundle: &ModelBundle, params: &DecoderParams, ds: &Dataset, lp: &[Ve
 /// Tunes `opts.model` on dev, writes the tuned bundle, and reports dev/test PER before and after.
 pub fn tune_model_file(opts: &TuneOptions) -> Result<TuneReport, TrainError> {
     let start = Instant::now();
-    let mut bundle = load_bundle(&opts.model)?;
+    let mut bundle = ModelBundle::open(&opts.model)?;
     let load_opts = LoadOptions::default();
     let dev = load(&opts.data_dir, Split::Dev, &load_opts)?;
     let before = bundle.decoder_params.clone();

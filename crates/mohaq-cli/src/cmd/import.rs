@@ -50,18 +50,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         force: args.force,
     })
     .map_err(|e| anyhow::anyhow!(e))?;
-    let c = &summary.config;
     outln!(
-        "imported {} ({}, {} layer(s), {}, hidden {}): {} tensors, {} parameters",
-        c.name,
-        c.kind.name(),
-        c.layers,
-        if c.bidirectional {
-            "bidirectional"
-        } else {
-            "unidirectional"
-        },
-        c.hidden,
+        "imported {}: {} tensors, {} parameters",
+        summary.config.describe(),
         summary.tensors,
         summary.parameters
     );

@@ -78,6 +78,16 @@ impl ModelBundle {
         })
     }
 
+    /// Loads a bundle whose config is stored in the file itself (what `mohaq train` and
+    /// `mohaq tune-decoder` write), so a model file alone is enough.
+    pub fn open(path: &Path) -> Result<Self, ModelError> {
+        let config = Self::stored_config(path)?.ok_or_else(|| ModelError::Weights {
+            path: path.to_path_buf(),
+            message: format!("the file stores no model config (metadata `{CONFIG_KEY}`)"),
+        })?;
+        Self::load(&config, path)
+    }
+
     /// The config stored in a bundle or checkpoint file, if any (lets `--model` work alone).
     pub fn stored_config(path: &Path) -> Result<Option<ModelConfig>, ModelError> {
         let (_, meta) = super::params::read_tensors(path)?;

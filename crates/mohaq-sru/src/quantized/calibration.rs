@@ -20,6 +20,31 @@ pub fn activation_params(
     QuantParams::calibrate(x, bits, method)
 }
 
+/// Quantization parameters of matrix layer `pos`'s input `x` under `mode` (calibrated per
+/// utterance, or a frozen threshold), recording in `alphas[pos]` the threshold a frozen
+/// calibration would keep: the range at 16 bits, the clipping threshold otherwise. Every model
+/// (SRU, LSTM, GRU) quantizes its layer inputs through this one rule.
+pub(crate) fn layer_input_params(
+    x: &[f32],
+    bits: BitWidth,
+    is_fc: bool,
+    mode: super::engine::ActivationMode<'_>,
+    pos: usize,
+    alphas: &mut [f32],
+) -> Result<QuantParams, QuantError> {
+    use super::engine::ActivationMode;
+    let params = match mode {
+        ActivationMode::PerUtterance => activation_params(x, bits, is_fc)?,
+        ActivationMode::Frozen(a) => QuantParams::from_alpha(bits, a[pos])?,
+    };
+    alphas[pos] = if bits == BitWidth::B16 {
+        mohaq_quant::max_magnitude(x).max(f32::MIN_POSITIVE)
+    } else {
+        params.alpha
+    };
+    Ok(params)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

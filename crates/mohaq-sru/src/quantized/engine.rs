@@ -5,12 +5,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use mohaq_quant::{
-    max_magnitude, qmatmul, BitWidth, PackedMatrix, QuantParams, QuantizedActivations,
-};
+use mohaq_quant::{qmatmul, BitWidth, PackedMatrix, QuantizedActivations};
 
 use super::bits::BitConfig;
-use super::calibration::activation_params;
+use super::calibration::layer_input_params;
 use super::error::QuantizedError;
 use super::fixed::{quantize_elementwise, recurrence_fixed, round_to_own_grid};
 use crate::model::layers::LayerKind;
@@ -153,15 +151,7 @@ impl QuantizedModel {
         let linear = |x: &[f32], alphas: &mut [f32]| -> Result<Vec<f32>, QuantizedError> {
             let b = bits.layers[pos].activation;
             let is_fc = pos == c.matrix_layers().len() - 1;
-            let params = match mode {
-                ActivationMode::PerUtterance => activation_params(x, b, is_fc)?,
-                ActivationMode::Frozen(a) => QuantParams::from_alpha(b, a[pos])?,
-            };
-            alphas[pos] = if b == BitWidth::B16 {
-                max_magnitude(x).max(f32::MIN_POSITIVE)
-            } else {
-                params.alpha
-            };
+            let params = layer_input_params(x, b, is_fc, mode, pos, alphas)?;
             let w = &weights[pos];
             let xq = QuantizedActivations::quantize(x, frames, w.cols(), params)?;
             let mut y = qmatmul(&xq, w)?;

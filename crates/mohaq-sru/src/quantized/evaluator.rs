@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::bits::BitConfig;
 use super::engine::{ActivationMode, QuantizedModel};
 use super::error::QuantizedError;
-use crate::decode::{align, Decoder, ErrorCounts};
+use crate::decode::{align, greedy::argmax, Decoder, ErrorCounts};
 use crate::features::Dataset;
 use crate::model::{ModelBundle, ModelParams};
 
@@ -64,25 +64,8 @@ impl QuantizedEvaluator {
         dataset: &Dataset,
         decoder: Decoder,
     ) -> Result<Self, QuantizedError> {
-        let dim = params.config.input_dim;
-        let data = dataset
-            .utterances
-            .iter()
-            .map(|u| {
-                if u.dim != dim {
-                    return Err(QuantizedError::Input(format!(
-                        "utterance {} has feature dimension {}, the model expects {dim}",
-                        u.id, u.dim
-                    )));
-                }
-                Ok(EvalUtterance {
-                    feats: u.feats.clone(),
-                    frames: u.num_frames(),
-                    targets: u.targets.clone(),
-                    phones: u.phones.clone(),
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let data =
+            eval_utterances(dataset, params.config.input_dim).map_err(QuantizedError::Input)?;
         Ok(Self {
             model: Arc::new(QuantizedModel::new(params)),
             data: Arc::new(data),
@@ -176,11 +159,17 @@ impl QuantizedEvaluator {
                 let lp =
                     self.model
                         .forward(&u.feats, u.frames, bits, &weights, mode, &mut alphas)?;
-                Ok((self.score(u, &lp), alphas))
+                Ok((
+                    score_utterance(&self.decoder, self.model.params().config.classes, u, &lp),
+                    alphas,
+                ))
             })
             .collect::<Result<Vec<_>, QuantizedError>>()?;
         let (scores, alphas): (Vec<_>, Vec<_>) = per_utt.into_iter().unzip();
-        Ok((self.result(&scores, start.elapsed().as_secs_f64()), alphas))
+        Ok((
+            sum_scores(&self.data, &scores, start.elapsed().as_secs_f64()),
+            alphas,
+        ))
     }
 
     /// Scores many candidates with per-utterance calibration; the same results, bit for bit, as
@@ -243,7 +232,12 @@ impl QuantizedEvaluator {
                         )?;
                         states.push(next);
                     }
-                    out[i] = self.score(u, states[steps].values());
+                    out[i] = score_utterance(
+                        &self.decoder,
+                        self.model.params().config.classes,
+                        u,
+                        states[steps].values(),
+                    );
                     previous = Some(i);
                 }
                 Ok(out)
@@ -253,52 +247,15 @@ impl QuantizedEvaluator {
         Ok((0..configs.len())
             .map(|i| {
                 let per_candidate: Vec<UtteranceScore> = scores.iter().map(|s| s[i]).collect();
-                self.result(&per_candidate, seconds)
+                sum_scores(&self.data, &per_candidate, seconds)
             })
             .collect())
-    }
-
-    /// Edit counts and correct frames of one utterance's log posteriors.
-    fn score(&self, u: &EvalUtterance, lp: &[f32]) -> UtteranceScore {
-        let classes = self.model.params().config.classes;
-        let correct = lp
-            .chunks(classes)
-            .zip(&u.targets)
-            .filter(|(row, &t)| argmax(row) == t as usize)
-            .count();
-        let hyp = self.decoder.decode(lp, u.frames);
-        UtteranceScore {
-            errors: align(&u.phones, &hyp),
-            correct,
-        }
-    }
-
-    /// Sums utterance scores (in utterance order) into a candidate's result.
-    fn result(&self, scores: &[UtteranceScore], seconds: f64) -> EvalResult {
-        let mut total = ErrorCounts::default();
-        let mut correct = 0;
-        for s in scores {
-            total.add(&s.errors);
-            correct += s.correct;
-        }
-        let frames: usize = self.data.iter().map(|u| u.frames).sum();
-        EvalResult {
-            per: total.per(),
-            frame_acc: correct as f64 / frames.max(1) as f64,
-            substitutions: total.substitutions,
-            deletions: total.deletions,
-            insertions: total.insertions,
-            reference_len: total.reference_len,
-            frames,
-            utterances: self.data.len(),
-            seconds,
-        }
     }
 }
 
 /// One utterance's part of a candidate's score.
 #[derive(Clone, Copy, Debug, Default)]
-struct UtteranceScore {
+pub(crate) struct UtteranceScore {
     errors: ErrorCounts,
     correct: usize,
 }
@@ -308,7 +265,8 @@ fn common_prefix(a: &[(BitWidth, BitWidth)], b: &[(BitWidth, BitWidth)]) -> usiz
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
-fn median(sorted: &[f32]) -> f32 {
+/// Median of sorted per-utterance thresholds (1 for an empty set): the frozen threshold.
+pub(crate) fn median(sorted: &[f32]) -> f32 {
     match sorted.len() {
         0 => 1.0,
         n if n % 2 == 1 => sorted[n / 2],
@@ -316,12 +274,69 @@ fn median(sorted: &[f32]) -> f32 {
     }
 }
 
-fn argmax(row: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, v) in row.iter().enumerate() {
-        if *v > row[best] {
-            best = i;
-        }
+/// The evaluator's copy of `dataset`, checked against the model's input dimension `dim`.
+pub(crate) fn eval_utterances(dataset: &Dataset, dim: usize) -> Result<Vec<EvalUtterance>, String> {
+    dataset
+        .utterances
+        .iter()
+        .map(|u| {
+            if u.dim != dim {
+                return Err(format!(
+                    "utterance {} has feature dimension {}, the model expects {dim}",
+                    u.id, u.dim
+                ));
+            }
+            Ok(EvalUtterance {
+                feats: u.feats.clone(),
+                frames: u.num_frames(),
+                targets: u.targets.clone(),
+                phones: u.phones.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Edit counts and correct frames of one utterance's log posteriors (`classes` per frame).
+pub(crate) fn score_utterance(
+    decoder: &Decoder,
+    classes: usize,
+    u: &EvalUtterance,
+    lp: &[f32],
+) -> UtteranceScore {
+    let correct = lp
+        .chunks(classes)
+        .zip(&u.targets)
+        .filter(|(row, &t)| argmax(row) == t as usize)
+        .count();
+    let hyp = decoder.decode(lp, u.frames);
+    UtteranceScore {
+        errors: align(&u.phones, &hyp),
+        correct,
     }
-    best
+}
+
+/// Sums utterance scores (in utterance order) into a candidate's result over `data`.
+pub(crate) fn sum_scores(
+    data: &[EvalUtterance],
+    scores: &[UtteranceScore],
+    seconds: f64,
+) -> EvalResult {
+    let mut total = ErrorCounts::default();
+    let mut correct = 0;
+    for s in scores {
+        total.add(&s.errors);
+        correct += s.correct;
+    }
+    let frames: usize = data.iter().map(|u| u.frames).sum();
+    EvalResult {
+        per: total.per(),
+        frame_acc: correct as f64 / frames.max(1) as f64,
+        substitutions: total.substitutions,
+        deletions: total.deletions,
+        insertions: total.insertions,
+        reference_len: total.reference_len,
+        frames,
+        utterances: data.len(),
+        seconds,
+    }
 }

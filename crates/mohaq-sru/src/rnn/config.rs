@@ -86,6 +86,23 @@ pub struct RnnConfig {
 }
 
 impl RnnConfig {
+    /// One line naming the architecture, e.g. `m (lstm, 2 layer(s), bidirectional, hidden 64)`,
+    /// as import messages and summaries show it.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({}, {} layer(s), {}, hidden {})",
+            self.name,
+            self.kind.name(),
+            self.layers,
+            if self.bidirectional {
+                "bidirectional"
+            } else {
+                "unidirectional"
+            },
+            self.hidden
+        )
+    }
+
     /// Checks every size; names the offending key.
     pub fn validate(&self, path: &Path) -> Result<(), RnnError> {
         let bad = |message: String| {

@@ -14,8 +14,11 @@ use super::error::RnnError;
 use super::float;
 use super::params::RnnParams;
 use super::quantized::RnnQuantized;
-use crate::decode::{align, greedy::argmax, Decoder, ErrorCounts};
+use crate::decode::Decoder;
 use crate::features::Dataset;
+use crate::quantized::evaluator::{
+    eval_utterances, median, score_utterance, sum_scores, UtteranceScore,
+};
 use crate::quantized::{ActivationMode, EvalResult, EvalUtterance};
 
 impl RnnConfig {
@@ -40,25 +43,7 @@ pub struct RnnEvaluator {
 
 impl RnnEvaluator {
     pub fn new(params: RnnParams, dataset: &Dataset, decoder: Decoder) -> Result<Self, RnnError> {
-        let dim = params.config.input_dim;
-        let data = dataset
-            .utterances
-            .iter()
-            .map(|u| {
-                if u.dim != dim {
-                    return Err(RnnError::Input(format!(
-                        "utterance {} has feature dimension {}, the model expects {dim}",
-                        u.id, u.dim
-                    )));
-                }
-                Ok(EvalUtterance {
-                    feats: u.feats.clone(),
-                    frames: u.num_frames(),
-                    targets: u.targets.clone(),
-                    phones: u.phones.clone(),
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let data = eval_utterances(dataset, params.config.input_dim).map_err(RnnError::Input)?;
         Ok(Self {
             model: Arc::new(RnnQuantized::new(params)),
             data: Arc::new(data),
@@ -95,7 +80,11 @@ impl RnnEvaluator {
             .par_iter()
             .map(|u| Ok(self.score(u, &float::forward(self.model.params(), &u.feats, u.frames)?)))
             .collect::<Result<Vec<_>, RnnError>>()?;
-        Ok(self.result(&scores, start.elapsed().as_secs_f64()))
+        Ok(sum_scores(
+            &self.data,
+            &scores,
+            start.elapsed().as_secs_f64(),
+        ))
     }
 
     /// Scores `widths` with per-utterance activation calibration (the search's mode).
@@ -110,11 +99,7 @@ impl RnnEvaluator {
             .map(|pos| {
                 let mut v: Vec<f32> = per_utt.iter().map(|a| a[pos]).collect();
                 v.sort_by(f32::total_cmp);
-                match v.len() {
-                    0 => 1.0,
-                    n if n % 2 == 1 => v[n / 2],
-                    n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
-                }
+                median(&v)
             })
             .collect())
     }
@@ -148,40 +133,13 @@ impl RnnEvaluator {
             })
             .collect::<Result<Vec<_>, RnnError>>()?;
         let (scores, alphas): (Vec<_>, Vec<_>) = per_utt.into_iter().unzip();
-        Ok((self.result(&scores, start.elapsed().as_secs_f64()), alphas))
+        Ok((
+            sum_scores(&self.data, &scores, start.elapsed().as_secs_f64()),
+            alphas,
+        ))
     }
 
-    fn score(&self, u: &EvalUtterance, lp: &[f32]) -> (ErrorCounts, usize) {
-        let classes = self.model.params().config.classes;
-        let correct = lp
-            .chunks(classes)
-            .zip(&u.targets)
-            .filter(|(row, &t)| argmax(row) == t as usize)
-            .count();
-        (
-            align(&u.phones, &self.decoder.decode(lp, u.frames)),
-            correct,
-        )
-    }
-
-    fn result(&self, scores: &[(ErrorCounts, usize)], seconds: f64) -> EvalResult {
-        let mut total = ErrorCounts::default();
-        let mut correct = 0;
-        for (e, c) in scores {
-            total.add(e);
-            correct += c;
-        }
-        let frames: usize = self.data.iter().map(|u| u.frames).sum();
-        EvalResult {
-            per: total.per(),
-            frame_acc: correct as f64 / frames.max(1) as f64,
-            substitutions: total.substitutions,
-            deletions: total.deletions,
-            insertions: total.insertions,
-            reference_len: total.reference_len,
-            frames,
-            utterances: self.data.len(),
-            seconds,
-        }
+    fn score(&self, u: &EvalUtterance, lp: &[f32]) -> UtteranceScore {
+        score_utterance(&self.decoder, self.model.params().config.classes, u, lp)
     }
 }

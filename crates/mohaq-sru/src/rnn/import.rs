@@ -92,18 +92,7 @@ pub(crate) fn map_tensors(
     if !problems.is_empty() {
         return Err(RnnError::Import {
             path: path.to_path_buf(),
-            arch: format!(
-                "{} ({}, {} layer(s), {}, hidden {})",
-                config.name,
-                config.kind.name(),
-                config.layers,
-                if config.bidirectional {
-                    "bidirectional"
-                } else {
-                    "unidirectional"
-                },
-                config.hidden
-            ),
+            arch: config.describe(),
             problems,
         });
     }

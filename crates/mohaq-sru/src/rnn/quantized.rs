@@ -17,16 +17,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use mohaq_precision::LayerWidths;
-use mohaq_quant::{
-    max_magnitude, qmatmul, BitWidth, PackedMatrix, QuantParams, QuantizedActivations,
-};
+use mohaq_quant::{qmatmul, BitWidth, PackedMatrix, QuantParams, QuantizedActivations};
 
 use super::config::RnnKind;
 use super::error::RnnError;
 use super::float::{check_input, log_softmax_rows, sigmoid};
 use super::layers::RnnLayerKind;
 use super::params::RnnParams;
-use crate::quantized::calibration::activation_params;
+use crate::quantized::calibration::layer_input_params;
 use crate::quantized::fixed::{fx, quantize_elementwise, round_to_own_grid, scale_for};
 use crate::quantized::ActivationMode;
 
@@ -196,15 +194,7 @@ impl RnnQuantized {
     ) -> Result<Vec<f32>, RnnError> {
         let b = widths[pos].activation;
         let is_fc = pos + 1 == widths.len();
-        let params = match mode {
-            ActivationMode::PerUtterance => activation_params(x, b, is_fc)?,
-            ActivationMode::Frozen(a) => QuantParams::from_alpha(b, a[pos])?,
-        };
-        alphas[pos] = if b == BitWidth::B16 {
-            max_magnitude(x).max(f32::MIN_POSITIVE)
-        } else {
-            params.alpha
-        };
+        let params = layer_input_params(x, b, is_fc, mode, pos, alphas)?;
         let w = self.weight(pos, 0, widths[pos].weight)?;
         let xq = QuantizedActivations::quantize(x, frames, w.cols(), params)?;
         let mut y = qmatmul(&xq, &w)?;
