@@ -39,17 +39,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
     let start = std::time::Instant::now();
-    let front = exhaustive_front(&problem, &mut archive, 10_000, 64, |done, total, so_far| {
-        if done % 512 == 0 {
-            eprintln!(
-                "{done}/{total} after {:.0} s",
-                start.elapsed().as_secs_f64()
-            );
-            if let Ok(text) = serde_json::to_string(so_far) {
-                let _ = std::fs::write(&out, text);
+    let front = exhaustive_front(
+        &problem,
+        &mut archive,
+        10_000,
+        mohaq_app::exhaustive::LOCAL_CHUNK,
+        |done, total, so_far| {
+            if done % mohaq_app::exhaustive::LOCAL_CHUNK == 0 {
+                eprintln!(
+                    "{done}/{total} after {:.0} s",
+                    start.elapsed().as_secs_f64()
+                );
+                if let Ok(text) = serde_json::to_string(so_far) {
+                    let _ = std::fs::write(&out, text);
+                }
             }
-        }
-    })?;
+        },
+    )?;
     std::fs::write(&out, serde_json::to_string(&archive)?)?;
     eprintln!(
         "{} candidates, true front {} points, {:.0} s",

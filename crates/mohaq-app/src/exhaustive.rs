@@ -14,8 +14,12 @@ use serde::Serialize;
 
 /// Largest space enumerated.
 pub const EXHAUSTIVE_LIMIT: u128 = 10_000;
-/// Candidates per in-process chunk.
-const LOCAL_CHUNK: usize = 64;
+/// Candidates per in-process chunk. Each chunk is one [`ErrorModel::errors`] batch, which the
+/// SRU runs in computation order reusing every shared width prefix, so larger chunks share more.
+/// 729 = 3^6: on SiLago's three widths a chunk fixes the first two genes (L0, L1) and varies the
+/// rest, and the space costs 9,864 layer steps (9,840 as one batch, 52,488 without reuse), while
+/// a chunk's memory stays a few states per utterance and progress comes every ninth of the space.
+pub const LOCAL_CHUNK: usize = 729;
 
 /// What `exhaustive_front.json` holds.
 #[derive(Debug, Clone, Serialize)]

@@ -145,8 +145,8 @@ pub struct SearchResult {
     pub seconds: f64,
 }
 
-/// Candidates between two saves of the exhaustive archive (a multiple of its chunk of 64).
-const EXHAUSTIVE_SAVE_EVERY: usize = 512;
+/// Candidates between two saves of the exhaustive archive (a multiple of its chunk).
+const EXHAUSTIVE_SAVE_EVERY: usize = crate::exhaustive::LOCAL_CHUNK;
 
 /// E2's exhaustive check.
 #[derive(Debug, Clone, Serialize)]
@@ -294,12 +294,18 @@ pub fn silago_exhaustive<M: ErrorModel>(
     tracing::info!(experiment = %experiment.name, cached = archive.len(), "exhaustive front");
     let start = std::time::Instant::now();
     let mut save_error = None;
-    let result = exhaustive_front(&problem, &mut archive, 10_000, 64, |done, total, so_far| {
-        progress(done, total);
-        if done % EXHAUSTIVE_SAVE_EVERY == 0 && save_error.is_none() {
-            save_error = save_json(&cache_path, so_far).err();
-        }
-    });
+    let result = exhaustive_front(
+        &problem,
+        &mut archive,
+        10_000,
+        crate::exhaustive::LOCAL_CHUNK,
+        |done, total, so_far| {
+            progress(done, total);
+            if done % EXHAUSTIVE_SAVE_EVERY == 0 && save_error.is_none() {
+                save_error = save_json(&cache_path, so_far).err();
+            }
+        },
+    );
     if let Some(error) = save_error {
         return Err(error);
     }

@@ -14,7 +14,7 @@ use mohaq_quant::BitWidth;
 use mohaq_sru::data::Split;
 use mohaq_sru::features::{Dataset, LoadOptions};
 use mohaq_sru::model::{ModelBundle, ModelConfig, ModelParams};
-use mohaq_sru::quantized::{BitConfig, QuantizedEvaluator};
+use mohaq_sru::quantized::{BitConfig, PrefixCache, QuantizedEvaluator};
 use mohaq_sru::train::fisher::{empirical_fisher_means, matrix_weights, quantization_perturbation};
 use mohaq_sru::train::pipeline::{evaluate_bundle, load, PipelineOptions};
 use mohaq_sru::train::qat::qat_fine_tune;
@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use mohaq_beacon::error::{ModelFailure, RunError};
 use mohaq_beacon::experiment::Experiment;
 use mohaq_beacon::genes::{LayerBits, NUM_LAYERS};
-use mohaq_beacon::model::{ErrorModel, Retrainer, SecondOrderSensitivity};
+use mohaq_beacon::model::{ErrorModel, Retrainer, ReuseReport, SecondOrderSensitivity};
 
 /// How beacons are retrained (QAT through mohaq-sru's training pipeline).
 #[derive(Debug, Clone, Default)]
@@ -60,7 +60,14 @@ pub struct SruModel {
     dev_data: Dataset,
     /// Empirical-Fisher means per matrix layer, computed on first use.
     curvature: std::sync::OnceLock<Result<Vec<f64>, String>>,
+    /// Layer outputs of the base weights on the optimisation subset, shared by the search's
+    /// batches (`None`: disabled).
+    cache: Option<PrefixCache>,
 }
+
+/// Batches larger than this bypass the layer-output cache: they share their prefixes within
+/// themselves (an exhaustive chunk), and storing their states would only cost memory.
+pub const CACHE_BATCH_MAX: usize = 256;
 
 /// The first `n` utterances (0: all), with a note when `n` is more than the split has.
 fn first(mut ds: Dataset, n: usize, key: &str, notes: &mut Vec<String>) -> Dataset {
@@ -154,6 +161,7 @@ impl SruModel {
             notes: Vec::new(),
             dev_data: dev.clone(),
             curvature: std::sync::OnceLock::new(),
+            cache: None,
         })
     }
 
@@ -173,13 +181,20 @@ impl SruModel {
             (None, Some(d)) => d.clone(),
             (None, None) => mohaq_sru::data::default_data_dir(),
         };
-        Self::load(
+        Ok(Self::load(
             config_path,
             weights_path,
             &data_dir,
             experiment.data.dev_utterances,
             experiment.data.test_utterances,
-        )
+        )?
+        .with_cache_mb(experiment.search.cache_mb()))
+    }
+
+    /// A layer-output cache of `mb` MiB for the search's batches (0: none).
+    pub fn with_cache_mb(mut self, mb: u64) -> Self {
+        self.cache = (mb > 0).then(|| PrefixCache::with_mb(mb));
+        self
     }
 
     /// Loads a model bundle and the first `dev_utterances` / `test_utterances` (0 = all) of the
@@ -312,6 +327,60 @@ impl ErrorModel for SruModel {
         dev.evaluate(&config)
             .map(|r| r.per)
             .map_err(|e| ModelFailure::new(format!("evaluating {}", bits.display_genes()), e))
+    }
+
+    /// The whole batch through [`QuantizedEvaluator::evaluate_many`], which runs candidates in
+    /// computation order and recomputes only the layers after each shared width prefix (exact:
+    /// the same bits as [`ErrorModel::error`] per candidate). If the batch fails, each candidate
+    /// is evaluated on its own so that the error names the one that failed.
+    fn errors(&self, bits: &[LayerBits]) -> Vec<Result<f64, ModelFailure>> {
+        let configs: Vec<Result<BitConfig, ModelFailure>> = bits.iter().map(bit_config).collect();
+        let valid: Vec<BitConfig> = configs
+            .iter()
+            .filter_map(|c| c.as_ref().ok().cloned())
+            .collect();
+        let batch = match &self.cache {
+            Some(cache) if valid.len() <= CACHE_BATCH_MAX => self
+                .dev
+                .evaluate_many_cached(&valid, cache)
+                .map(|(results, _)| results),
+            _ => self.dev.evaluate_many(&valid),
+        };
+        match batch {
+            Ok(results) => {
+                let mut results = results.into_iter();
+                configs
+                    .into_iter()
+                    .map(|c| {
+                        c.and_then(|c| {
+                            results.next().map(|r| r.per).ok_or_else(|| {
+                                ModelFailure::new(
+                                    format!("evaluating {c}"),
+                                    "the batch returned fewer results than candidates",
+                                )
+                            })
+                        })
+                    })
+                    .collect()
+            }
+            Err(_) => bits.iter().map(|b| self.error(b, None)).collect(),
+        }
+    }
+
+    fn reuse_report(&self) -> Option<ReuseReport> {
+        self.cache.as_ref().map(|c| {
+            let s = c.stats();
+            ReuseReport {
+                steps_needed: s.steps_needed,
+                steps_reused_in_batch: s.steps_reused_in_batch,
+                steps_reused_from_cache: s.steps_reused_from_cache,
+                cache_bytes_held: s.bytes_held,
+                cache_peak_bytes: s.peak_bytes,
+                cache_cap_bytes: s.cap_bytes,
+                cache_entries: s.entries,
+                cache_evictions: s.evictions,
+            }
+        })
     }
 
     /// Empirical Fisher (candle gives no Hessian-vector products, so no Hutchinson trace) on the

@@ -111,6 +111,40 @@ fn workload_is_the_model_layer_table() {
 }
 
 #[test]
+fn batch_errors_equal_single_errors_with_and_without_the_cache() {
+    let mut candidates = vec![LayerBits::uniform(16), LayerBits::uniform(4), mixed()];
+    for k in 0..6u32 {
+        let g: Vec<u32> = (0..16)
+            .map(|i| [2, 4, 8, 16][((i * 7 + k * 3) % 4) as usize])
+            .collect();
+        candidates.push(LayerBits::from_paper_genes(&g).unwrap());
+    }
+    candidates.push(mixed());
+    let cached = tiny_model().with_cache_mb(64);
+    let plain = tiny_model().with_cache_mb(0);
+    assert!(plain.reuse_report().is_none());
+    let want: Vec<u64> = candidates
+        .iter()
+        .map(|b| plain.error(b, None).unwrap().to_bits())
+        .collect();
+    for model in [&cached, &plain] {
+        for _ in 0..2 {
+            let got: Vec<u64> = model
+                .errors(&candidates)
+                .into_iter()
+                .map(|e| e.unwrap().to_bits())
+                .collect();
+            assert_eq!(got, want);
+        }
+    }
+    let reuse = cached.reuse_report().unwrap();
+    // The second batch is the first again: every step of it comes from the cache or the batch.
+    assert_eq!(reuse.steps_needed, 2 * 8 * candidates.len() as u64);
+    assert!(reuse.steps_reused_from_cache > 0, "{reuse:?}");
+    assert!(reuse.cache_bytes_held <= 64 << 20);
+}
+
+#[test]
 fn errors_are_deterministic_under_parallel_calls() {
     let model = tiny_model();
     let candidates = [LayerBits::uniform(16), LayerBits::uniform(4), mixed()];

@@ -14,7 +14,6 @@ use std::sync::Arc;
 use mohaq_evo::Genes;
 use mohaq_exec::{Executor, JobHandler};
 use mohaq_hw::Platform;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -88,9 +87,9 @@ pub fn ptq_scores<M: ErrorModel>(
     input: &Value,
 ) -> Result<Value, String> {
     let genes: Vec<Genes> = from_value(input, "shard input")?;
-    let scores = genes
-        .par_iter()
-        .map(|g| problem.ptq_score(g))
+    let scores = problem
+        .ptq_scores(&genes)
+        .into_iter()
         .collect::<Result<Vec<CandidateScore>, _>>()
         .map_err(|e| e.to_string())?;
     to_value(&scores)

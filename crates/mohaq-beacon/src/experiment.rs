@@ -95,6 +95,20 @@ pub struct SearchSection {
     /// without a platform). A width the platform cannot run is an error.
     #[serde(default)]
     pub widths: Option<Vec<u32>>,
+    /// Cap of the layer-output cache shared by the search's batches, in MiB (0 disables it;
+    /// default [`DEFAULT_CACHE_MB`]). It changes the time only, never a result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_mb: Option<u64>,
+}
+
+/// Default cap of the search's layer-output cache, MiB.
+pub const DEFAULT_CACHE_MB: u64 = 2048;
+
+impl SearchSection {
+    /// The layer-output cache cap in MiB (0: no cache).
+    pub fn cache_mb(&self) -> u64 {
+        self.cache_mb.unwrap_or(DEFAULT_CACHE_MB)
+    }
 }
 
 fn default_pop_size() -> usize {
@@ -348,8 +362,9 @@ impl Experiment {
 
     fn check_sizes(&self, origin: &Path) -> Result<(), ExperimentError> {
         let beacons = self.beacons.as_ref();
-        let values: [(&str, Option<u64>); 9] = [
+        let values: [(&str, Option<u64>); 10] = [
             ("search.pop_size", Some(self.search.pop_size as u64)),
+            ("search.cache_mb", self.search.cache_mb),
             ("search.n_offsprings", Some(self.search.n_offsprings as u64)),
             ("search.n_gen", Some(self.search.n_gen as u64)),
             ("data.dev_utterances", Some(self.data.dev_utterances as u64)),
@@ -429,11 +444,16 @@ impl Experiment {
 /// Upper bounds of the counts in an experiment file, with the reason for each. They sit far
 /// above any sensible run (the paper: population 40, 10 offspring, 60 generations; the largest
 /// corpus split has 1,680 utterances) and far below what exhausts memory.
-pub const SIZE_LIMITS: [(&str, u64, &str); 9] = [
+pub const SIZE_LIMITS: [(&str, u64, &str); 10] = [
     (
         "search.pop_size",
         10_000,
         "each member is kept with its genes and scores",
+    ),
+    (
+        "search.cache_mb",
+        1 << 20,
+        "a memory cap in MiB: more than 1 TiB is a typo",
     ),
     (
         "search.n_offsprings",

@@ -8,6 +8,8 @@
 use std::path::Path;
 
 use mohaq_hw::{bits_to_mb, Workload};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ModelFailure;
 use crate::genes::LayerBits;
@@ -44,6 +46,20 @@ pub trait ErrorModel: Sync {
     fn error(&self, bits: &LayerBits, weights: Option<&Self::Weights>)
         -> Result<f64, ModelFailure>;
 
+    /// PTQ errors of many candidates on the base weights, in the order given: the same values,
+    /// bit for bit, as [`ErrorModel::error`] on each. The default calls `error` per candidate
+    /// (in parallel); a model whose candidates share work (the SRU: a layer's output depends
+    /// only on the widths up to it) overrides it to evaluate a whole batch at once.
+    fn errors(&self, bits: &[LayerBits]) -> Vec<Result<f64, ModelFailure>> {
+        bits.par_iter().map(|b| self.error(b, None)).collect()
+    }
+
+    /// What the model's reuse of work across candidates saved so far (the SRU's layer-output
+    /// cache), for the run's log and front file; `None` for a model without one.
+    fn reuse_report(&self) -> Option<ReuseReport> {
+        None
+    }
+
     /// Error on the test split with activation clipping frozen from the optimisation subset.
     fn test_error(
         &self,
@@ -59,6 +75,52 @@ pub trait ErrorModel: Sync {
         _widths: &[u32],
     ) -> Result<Option<SecondOrderSensitivity>, ModelFailure> {
         Ok(None)
+    }
+}
+
+/// Work saved by reusing layer outputs across candidates, counted in layer steps (one matrix
+/// layer of one candidate on the whole optimisation subset), and the cache's memory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReuseReport {
+    /// Steps the evaluated candidates would need without reuse.
+    pub steps_needed: u64,
+    /// Steps skipped because a candidate of the same batch shared the width prefix.
+    pub steps_reused_in_batch: u64,
+    /// Steps skipped by starting from the cache: `steps_reused_from_cache / steps_needed` is
+    /// the cache's hit rate.
+    pub steps_reused_from_cache: u64,
+    pub cache_bytes_held: u64,
+    pub cache_peak_bytes: u64,
+    pub cache_cap_bytes: u64,
+    pub cache_entries: u64,
+    pub cache_evictions: u64,
+}
+
+impl ReuseReport {
+    /// Share of the needed steps served by the cache.
+    pub fn cache_hit_rate(&self) -> f64 {
+        if self.steps_needed == 0 {
+            0.0
+        } else {
+            self.steps_reused_from_cache as f64 / self.steps_needed as f64
+        }
+    }
+
+    /// One line for logs and reports.
+    pub fn describe(&self) -> String {
+        let mib = |b: u64| b as f64 / f64::from(1 << 20);
+        let share = |n: u64| 100.0 * n as f64 / self.steps_needed.max(1) as f64;
+        format!(
+            "layer-output cache: {:.1} % of {} layer steps reused from the cache, {:.1} % within              batches; holds {:.0} MiB in {} entries (peak {:.0} MiB, cap {:.0} MiB, {} evicted)",
+            share(self.steps_reused_from_cache),
+            self.steps_needed,
+            share(self.steps_reused_in_batch),
+            mib(self.cache_bytes_held),
+            self.cache_entries,
+            mib(self.cache_peak_bytes),
+            mib(self.cache_cap_bytes),
+            self.cache_evictions
+        )
     }
 }
 

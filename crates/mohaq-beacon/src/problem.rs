@@ -138,6 +138,7 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
         // How the work is executed is no part of the work: the same batch under other executor
         // settings is the same batch.
         experiment.executor = None;
+        experiment.search.cache_mb = None;
         let context = PtqContext {
             experiment,
             limits: self.limits.clone(),
@@ -255,17 +256,49 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
 
     /// Inference-only score: PTQ error on the base weights and cost.
     pub fn ptq_score(&self, genes: &[f64]) -> Result<CandidateScore, ProblemError> {
-        let bits = self.bits_of(genes)?;
-        let cost = self.cost(&bits)?;
-        let ptq_error = self.model.error(&bits, None)?;
-        Ok(CandidateScore {
-            bits,
-            error: ptq_error,
-            ptq_error,
-            beacon_error: None,
-            beacon: None,
-            cost,
-        })
+        self.ptq_scores(&[genes.to_vec()])
+            .pop()
+            .unwrap_or_else(|| Err(ProblemError::Setup("empty batch".into())))
+    }
+
+    /// Inference-only scores of a batch, in order: the same as [`Self::ptq_score`] on each, with
+    /// the model's errors computed in one [`ErrorModel::errors`] call, so a model can share work
+    /// between candidates (the SRU reuses every common width prefix). A candidate whose genes
+    /// or cost fail gets its own error and is left out of the model's batch.
+    pub fn ptq_scores(&self, batch: &[Genes]) -> Vec<Result<CandidateScore, ProblemError>> {
+        let prepared: Vec<Result<(LayerBits, CostSummary), ProblemError>> = batch
+            .par_iter()
+            .map(|g| {
+                let bits = self.bits_of(g)?;
+                let cost = self.cost(&bits)?;
+                Ok((bits, cost))
+            })
+            .collect();
+        let valid: Vec<LayerBits> = prepared
+            .iter()
+            .filter_map(|p| p.as_ref().ok().map(|(bits, _)| *bits))
+            .collect();
+        let mut errors = self.model.errors(&valid).into_iter();
+        prepared
+            .into_iter()
+            .map(|p| {
+                let (bits, cost) = p?;
+                let ptq_error = errors.next().unwrap_or_else(|| {
+                    Err(crate::error::ModelFailure::new(
+                        bits.display_genes(),
+                        "the model returned fewer errors than candidates",
+                    ))
+                })?;
+                Ok(CandidateScore {
+                    bits,
+                    error: ptq_error,
+                    ptq_error,
+                    beacon_error: None,
+                    beacon: None,
+                    cost,
+                })
+            })
+            .collect()
     }
 
     /// The score of an archived evaluation without evaluating the model again: the beacon
@@ -408,7 +441,7 @@ impl<M: ErrorModel> Problem for MohaqProblem<'_, M> {
                     .map(|_| Err(ProblemError::Setup(message.clone())))
                     .collect()
             }
-            None => batch.par_iter().map(|g| self.ptq_score(g)).collect(),
+            None => self.ptq_scores(batch),
         };
         let scores = match &self.beacons {
             Some(b) => {

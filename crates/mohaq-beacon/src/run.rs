@@ -61,6 +61,10 @@ pub struct FrontFile {
     pub resumed_from: Option<usize>,
     pub beacons: Vec<BeaconRecord>,
     pub solutions: Vec<FrontSolution>,
+    /// What reusing layer outputs across candidates saved in this invocation (the SRU's
+    /// layer-output cache); absent for models without one and in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer_reuse: Option<crate::model::ReuseReport>,
 }
 
 impl FrontFile {
@@ -332,7 +336,11 @@ pub fn run_search<M: ErrorModel>(
         resumed_from: outcome.resumed_from,
         beacons: problem.beacons().map(|b| b.records()).unwrap_or_default(),
         solutions,
+        layer_reuse: model.reuse_report(),
     };
+    if let Some(reuse) = &front.layer_reuse {
+        tracing::info!(experiment = %experiment.name, "{}", reuse.describe());
+    }
     let path = run_dir.join(FRONT_FILE);
     write_json_atomic(&path, &front).map_err(|source| RunError::Io {
         path,

@@ -31,6 +31,10 @@ pub struct Args {
     /// so far is written (and the checkpoint lets a rerun continue).
     #[arg(long)]
     time_budget: Option<f64>,
+    /// Cap of the layer-output cache in MiB (0 disables it; overrides `[search] cache_mb`,
+    /// default 2048). Changes the time only, never a result.
+    #[arg(long)]
+    cache_mb: Option<u64>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -40,6 +44,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             t.is_finite() && t > 0.0,
             "--time-budget must be a positive number of seconds, got {t}"
         );
+    }
+    if let Some(mb) = args.cache_mb {
+        experiment.search.cache_mb = Some(mb);
     }
     if let Some(max) = args.max_evaluations {
         anyhow::ensure!(max > 0, "--max-evaluations must be at least 1");

@@ -115,6 +115,23 @@ impl QuantizedModel {
         order
     }
 
+    /// Values per frame of the state after `depth` steps of [`Self::computation_order`] (0: the
+    /// features), counted as [`StepState::memory_bytes`] counts them: what a cache entry costs.
+    pub fn state_floats_per_frame(&self, depth: usize) -> usize {
+        let c = &self.params.config;
+        let order = self.computation_order();
+        match depth
+            .checked_sub(1)
+            .map(|s| c.matrix_layers()[order[s]].kind)
+        {
+            None => c.input_dim,
+            // The projection keeps the SRU output (the highway) beside its own output.
+            Some(LayerKind::Projection { .. }) => c.layer_output() + c.projection,
+            Some(LayerKind::Sru { .. }) => c.layer_output(),
+            Some(LayerKind::Output) => c.classes,
+        }
+    }
+
     /// The state before step 0: the utterance's features (`frames × input_dim`).
     pub fn input_state(&self, feats: &[f32], frames: usize) -> Result<StepState, QuantizedError> {
         let c = &self.params.config;

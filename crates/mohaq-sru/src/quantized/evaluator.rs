@@ -11,8 +11,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::bits::BitConfig;
-use super::engine::{ActivationMode, QuantizedModel};
+use super::engine::{ActivationMode, QuantizedModel, StepState};
 use super::error::QuantizedError;
+use super::prefix_cache::{PrefixCache, PrefixKey, ReuseStats};
 use crate::decode::{align, greedy::argmax, Decoder, ErrorCounts};
 use crate::features::Dataset;
 use crate::model::{ModelBundle, ModelParams};
@@ -182,17 +183,37 @@ impl QuantizedEvaluator {
     /// in parallel, each walking all candidates, and scores are summed in utterance order as in
     /// [`Self::evaluate`]. `seconds` of each result is the batch time divided evenly.
     pub fn evaluate_many(&self, configs: &[BitConfig]) -> Result<Vec<EvalResult>, QuantizedError> {
+        Ok(self.evaluate_many_with(configs, None)?.0)
+    }
+
+    /// [`Self::evaluate_many`] that also starts candidates from `cache`'s deepest stored prefix
+    /// and stores the new prefixes it computes (within the cache's cap), for later batches of
+    /// the same search. The cache must only ever be used with this evaluator (same weights and
+    /// data). Results are the same bits with or without it. Also returns this batch's counts.
+    pub fn evaluate_many_cached(
+        &self,
+        configs: &[BitConfig],
+        cache: &PrefixCache,
+    ) -> Result<(Vec<EvalResult>, ReuseStats), QuantizedError> {
+        self.evaluate_many_with(configs, Some(cache))
+    }
+
+    fn evaluate_many_with(
+        &self,
+        configs: &[BitConfig],
+        cache: Option<&PrefixCache>,
+    ) -> Result<(Vec<EvalResult>, ReuseStats), QuantizedError> {
         let start = Instant::now();
         if configs.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), ReuseStats::default()));
         }
-        let order = self.model.computation_order();
         // Also refuses a candidate with the wrong number of layers.
         let weights = configs
             .iter()
             .map(|b| self.model.weights(b))
             .collect::<Result<Vec<_>, _>>()?;
-        let keys: Vec<Vec<(BitWidth, BitWidth)>> = configs
+        let order = self.model.computation_order();
+        let keys: Vec<PrefixKey> = configs
             .iter()
             .map(|b| {
                 order
@@ -201,55 +222,228 @@ impl QuantizedEvaluator {
                     .collect()
             })
             .collect();
-        let mut sorted: Vec<usize> = (0..configs.len()).collect();
-        sorted.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+        let plan = self.plan(&keys, cache);
         let steps = order.len();
-        // scores[utterance][candidate]
-        let scores: Vec<Vec<UtteranceScore>> = self
+        // Per utterance: its score for every candidate, and the states to store, in plan order.
+        let per_utterance: Vec<(Vec<UtteranceScore>, Vec<StepState>)> = self
             .data
             .par_iter()
-            .map(|u| {
-                let mut states = Vec::with_capacity(steps + 1);
-                states.push(self.model.input_state(&u.feats, u.frames)?);
-                let mut alphas = vec![0f32; steps];
-                let mut out = vec![UtteranceScore::default(); configs.len()];
-                let mut previous: Option<usize> = None;
-                for &i in &sorted {
-                    let shared = previous.map_or(0, |p| common_prefix(&keys[p], &keys[i]));
-                    if let (Some(p), true) = (previous, shared == steps) {
-                        out[i] = out[p];
-                        continue;
-                    }
-                    states.truncate(shared + 1);
-                    for step in shared..steps {
-                        let next = self.model.step(
-                            step,
-                            &states[step],
-                            &configs[i],
-                            &weights[i],
-                            ActivationMode::PerUtterance,
-                            &mut alphas,
-                        )?;
-                        states.push(next);
-                    }
-                    out[i] = score_utterance(
-                        &self.decoder,
-                        self.model.params().config.classes,
-                        u,
-                        states[steps].values(),
-                    );
-                    previous = Some(i);
-                }
-                Ok(out)
-            })
+            .enumerate()
+            .map(|(k, u)| self.walk(k, u, &plan, configs, &weights, steps))
             .collect::<Result<_, QuantizedError>>()?;
+        if let Some(cache) = cache {
+            plan.store(cache, &keys, &per_utterance);
+        }
         let seconds = start.elapsed().as_secs_f64() / configs.len() as f64;
-        Ok((0..configs.len())
+        let results = (0..configs.len())
             .map(|i| {
-                let per_candidate: Vec<UtteranceScore> = scores.iter().map(|s| s[i]).collect();
+                let per_candidate: Vec<UtteranceScore> =
+                    per_utterance.iter().map(|(s, _)| s[i]).collect();
                 sum_scores(&self.data, &per_candidate, seconds)
             })
-            .collect())
+            .collect();
+        Ok((results, plan.counts))
+    }
+
+    /// Decides, in sequential code, where each candidate starts and which new prefixes are
+    /// stored, so the cache and its counts are the same at any thread count.
+    fn plan(&self, keys: &[PrefixKey], cache: Option<&PrefixCache>) -> BatchPlan {
+        let steps = keys[0].len();
+        let mut sorted: Vec<usize> = (0..keys.len()).collect();
+        sorted.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+        let frames: u64 = self.data.iter().map(|u| u.frames as u64).sum();
+        let entry_bytes =
+            |depth: usize| 4 * frames * self.model.state_floats_per_frame(depth) as u64;
+        let mut budget = cache.map_or(0, |c| c.cap_bytes());
+        let mut planned = std::collections::HashSet::new();
+        // valid[d]: each utterance's chain holds the state after d steps of the last candidate.
+        let mut valid = vec![false; steps + 1];
+        valid[0] = true;
+        let mut counts = ReuseStats {
+            steps_needed: (keys.len() * steps) as u64,
+            ..ReuseStats::default()
+        };
+        let mut items = Vec::with_capacity(keys.len());
+        let mut previous: Option<usize> = None;
+        for &i in &sorted {
+            let key = &keys[i];
+            let shared = previous.map_or(0, |p| common_prefix(&keys[p], key));
+            if let (Some(p), true) = (previous, shared == steps) {
+                counts.steps_reused_in_batch += steps as u64;
+                items.push(PlanItem {
+                    candidate: i,
+                    start: Start::Copy(p),
+                    stores: Vec::new(),
+                });
+                continue;
+            }
+            let chain = (0..=shared).rev().find(|&d| valid[d]).unwrap_or(0);
+            let cached = cache.and_then(|c| c.deepest(key, chain, steps));
+            let first = cached.as_ref().map_or(chain, |(d, _)| *d);
+            counts.steps_reused_in_batch += chain as u64;
+            counts.steps_reused_from_cache += (first - chain) as u64;
+            for (d, v) in valid.iter_mut().enumerate().skip(chain + 1) {
+                *v = d >= first;
+            }
+            let mut stores = Vec::new();
+            if let Some(c) = cache {
+                for d in first + 1..steps {
+                    let bytes = entry_bytes(d);
+                    if bytes <= budget
+                        && !c.contains(&key[..d])
+                        && planned.insert(key[..d].to_vec())
+                    {
+                        budget -= bytes;
+                        stores.push(d);
+                    }
+                }
+            }
+            let start = match cached {
+                Some((depth, states)) => Start::Cache {
+                    chain,
+                    depth,
+                    states,
+                },
+                None => Start::Chain(chain),
+            };
+            items.push(PlanItem {
+                candidate: i,
+                start,
+                stores,
+            });
+            previous = Some(i);
+        }
+        if let Some(c) = cache {
+            c.count(
+                counts.steps_needed,
+                counts.steps_reused_in_batch,
+                counts.steps_reused_from_cache,
+            );
+            c.reserve(cache_reservation(&items, entry_bytes));
+        }
+        BatchPlan { items, counts }
+    }
+
+    /// One utterance through every candidate of the plan.
+    fn walk(
+        &self,
+        u_index: usize,
+        u: &EvalUtterance,
+        plan: &BatchPlan,
+        configs: &[BitConfig],
+        weights: &[Vec<Arc<mohaq_quant::PackedMatrix>>],
+        steps: usize,
+    ) -> Result<(Vec<UtteranceScore>, Vec<StepState>), QuantizedError> {
+        let mut chain: Vec<Option<StepState>> = Vec::with_capacity(steps + 1);
+        chain.push(Some(self.model.input_state(&u.feats, u.frames)?));
+        let mut alphas = vec![0f32; steps];
+        let mut out = vec![UtteranceScore::default(); configs.len()];
+        let mut stored = Vec::new();
+        for item in &plan.items {
+            let i = item.candidate;
+            let first = match &item.start {
+                Start::Copy(p) => {
+                    out[i] = out[*p];
+                    continue;
+                }
+                Start::Chain(chain_depth) => {
+                    chain.truncate(chain_depth + 1);
+                    *chain_depth
+                }
+                Start::Cache {
+                    chain: chain_depth,
+                    depth,
+                    states,
+                } => {
+                    chain.truncate(chain_depth + 1);
+                    chain.resize(*depth, None);
+                    chain.push(Some(states[u_index].clone()));
+                    *depth
+                }
+            };
+            let mut stores = item.stores.iter().peekable();
+            for step in first..steps {
+                let state = chain[step].as_ref().ok_or_else(|| {
+                    QuantizedError::Input(format!("no state before step {step} (a plan error)"))
+                })?;
+                let next = self.model.step(
+                    step,
+                    state,
+                    &configs[i],
+                    &weights[i],
+                    ActivationMode::PerUtterance,
+                    &mut alphas,
+                )?;
+                if stores.next_if(|&&d| d == step + 1).is_some() {
+                    stored.push(next.clone());
+                }
+                chain.push(Some(next));
+            }
+            let last = chain[steps].as_ref().ok_or_else(|| {
+                QuantizedError::Input("no final state (a plan error)".to_string())
+            })?;
+            out[i] = score_utterance(
+                &self.decoder,
+                self.model.params().config.classes,
+                u,
+                last.values(),
+            );
+        }
+        Ok((out, stored))
+    }
+}
+
+/// Bytes the plan's new entries will take.
+fn cache_reservation(items: &[PlanItem], entry_bytes: impl Fn(usize) -> u64) -> u64 {
+    items
+        .iter()
+        .flat_map(|item| item.stores.iter().map(|&d| entry_bytes(d)))
+        .sum()
+}
+
+/// Where one candidate of a batch starts.
+enum Start {
+    /// The same widths as candidate `.0`, evaluated just before: its score.
+    Copy(usize),
+    /// From the utterance's own chain of states after this many steps.
+    Chain(usize),
+    /// From a cached prefix of `depth` steps (the chain is kept up to `chain` steps).
+    Cache {
+        chain: usize,
+        depth: usize,
+        states: Arc<Vec<StepState>>,
+    },
+}
+
+struct PlanItem {
+    candidate: usize,
+    start: Start,
+    /// Depths (ascending) whose states this candidate computes and the cache stores.
+    stores: Vec<usize>,
+}
+
+/// A batch's candidates in computation order, with what each reuses and stores.
+struct BatchPlan {
+    items: Vec<PlanItem>,
+    counts: ReuseStats,
+}
+
+impl BatchPlan {
+    /// Stores the planned prefixes, in plan order, from every utterance's recorded states.
+    fn store(
+        &self,
+        cache: &PrefixCache,
+        keys: &[PrefixKey],
+        per_utterance: &[(Vec<UtteranceScore>, Vec<StepState>)],
+    ) {
+        let mut k = 0;
+        for item in &self.items {
+            for &d in &item.stores {
+                let states = per_utterance.iter().map(|(_, s)| s[k].clone()).collect();
+                cache.insert(keys[item.candidate][..d].to_vec(), states);
+                k += 1;
+            }
+        }
     }
 }
 

@@ -9,8 +9,10 @@ pub mod error;
 pub mod evaluator;
 mod expf;
 pub mod fixed;
+pub mod prefix_cache;
 
 pub use bits::{BitConfig, GeneError, LayerWidths};
 pub use engine::{ActivationMode, QuantizedModel, StepState};
 pub use error::QuantizedError;
 pub use evaluator::{EvalResult, EvalUtterance, FrozenActivations, QuantizedEvaluator};
+pub use prefix_cache::{PrefixCache, ReuseStats};
