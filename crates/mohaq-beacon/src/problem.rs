@@ -322,8 +322,7 @@ pub fn check_platform(
             experiment.name, experiment.kind
         )));
     }
-    if experiment.kind == ExperimentKind::SpeedupEnergy
-        && !platform.is_some_and(|p| p.has_energy())
+    if experiment.kind == ExperimentKind::SpeedupEnergy && !platform.is_some_and(|p| p.has_energy())
     {
         return Err(setup(format!(
             "experiment `{}` minimises energy, but platform `{}` has no energy model",

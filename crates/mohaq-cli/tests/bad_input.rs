@@ -534,7 +534,11 @@ fn a_damaged_safetensors_file_names_the_tensor_and_the_fault() {
             reshaped,
             &["tensor `fc.bias`", "F32 [2, 3]", "24 bytes"],
         ),
-        ("truncated.safetensors", truncated, &["tensor `", "truncated"]),
+        (
+            "truncated.safetensors",
+            truncated,
+            &["tensor `", "truncated"],
+        ),
     ];
     for (name, bytes, says) in cases {
         let path = dir.path().join(name);
@@ -548,6 +552,12 @@ fn a_damaged_safetensors_file_names_the_tensor_and_the_fault() {
             for about in says {
                 assert_error(&output, &args.join(" "), name, about);
             }
+            assert_eq!(
+                text(&output.stderr).matches(model).count(),
+                1,
+                "{name}: the path is printed more than once:\n{}",
+                text(&output.stderr)
+            );
             assert!(
                 !text(&output.stderr).contains("invalid shape, data type, or offset"),
                 "{name}: the crate's bare message:\n{}",

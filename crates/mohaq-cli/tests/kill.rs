@@ -97,7 +97,11 @@ fn kill_9_during_features_leaves_no_partial_output() {
     let end = samples.len();
     std::fs::write(
         speaker.join("sa1.phn"),
-        format!("0 2000 h#\n2000 {} s\n{} {end} h#\n", end - 2000, end - 2000),
+        format!(
+            "0 2000 h#\n2000 {} s\n{} {end} h#\n",
+            end - 2000,
+            end - 2000
+        ),
     )
     .unwrap();
     let data = dir.path().join("data");
@@ -117,7 +121,10 @@ fn kill_9_during_features_leaves_no_partial_output() {
     let reference = dir.path().join("reference.txt");
     let fresh_cache = |round: &str| dir.path().join(format!("cache-{round}"));
     let a = args(&reference);
-    let full = run_ok(&a.iter().map(String::as_str).collect::<Vec<_>>(), &fresh_cache("ref"));
+    let full = run_ok(
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        &fresh_cache("ref"),
+    );
     let expected = std::fs::read(&reference).unwrap();
     assert!(expected.len() > 1 << 20, "{} bytes", expected.len());
     let mut killed_before_the_end = 0;
@@ -188,9 +195,16 @@ fn kill_9_during_export_leaves_no_partial_output() {
     let run_dir = finished_run(dir.path(), &cache);
     let run = run_dir.to_str().unwrap();
     let export = |out: &Path| -> Vec<String> {
-        ["export", run, "--solution", "0", "--out", out.to_str().unwrap()]
-            .map(String::from)
-            .to_vec()
+        [
+            "export",
+            run,
+            "--solution",
+            "0",
+            "--out",
+            out.to_str().unwrap(),
+        ]
+        .map(String::from)
+        .to_vec()
     };
     let reference = dir.path().join("reference.safetensors");
     let a = export(&reference);
@@ -229,7 +243,10 @@ fn kill_9_during_export_leaves_no_partial_output() {
     // The next export clears the temporaries of a killed one.
     let out = dir.path().join("again/m.safetensors");
     std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-    let stale = [plant_stale_temp(&out), plant_stale_temp(&companion_path(&out))];
+    let stale = [
+        plant_stale_temp(&out),
+        plant_stale_temp(&companion_path(&out)),
+    ];
     let a = export(&out);
     run_ok(&a.iter().map(String::as_str).collect::<Vec<_>>(), &cache);
     assert!(stale.iter().all(|s| !s.exists()), "stale temporaries kept");

@@ -209,7 +209,10 @@ mod tests {
         };
         let cases = [
             ("m16.wav", encode(spec(1, 16, false), &mono, None)),
-            ("m24.wav", encode(spec(1, 24, false), &mono, Some((b"LIST", b"abc")))),
+            (
+                "m24.wav",
+                encode(spec(1, 24, false), &mono, Some((b"LIST", b"abc"))),
+            ),
             ("s16.wav", encode(spec(2, 16, false), &stereo, None)),
             ("f32.wav", encode(spec(1, 32, true), &mono, None)),
             ("u8.wav", encode(spec(1, 8, false), &mono, None)),
@@ -247,7 +250,10 @@ mod tests {
         let truncated = dir.path().join("cut.wav");
         let bytes = encode(spec(1, 16, false), &mono, None);
         std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-        assert!(streamed(&truncated, 4096).is_none(), "left to the whole read");
+        assert!(
+            streamed(&truncated, 4096).is_none(),
+            "left to the whole read"
+        );
     }
 
     #[test]

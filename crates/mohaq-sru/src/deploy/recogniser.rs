@@ -18,8 +18,8 @@ use mohaq_quant::{BitWidth, PackedMatrix};
 use super::error::DeployError;
 use super::format::{companion_path, read_exported, stored_config};
 use crate::data::audio::{read_audio_with, AudioPolicy, Conversion};
-use crate::data::stream::AudioStream;
 use crate::data::phones::PHONES39;
+use crate::data::stream::AudioStream;
 use crate::decode::Decoder;
 use crate::features::cmvn::{CmvnStats, CmvnSums};
 use crate::features::level::{loudest_frame_dbfs, SILENCE_DBFS};
@@ -300,7 +300,11 @@ impl Recogniser {
         let log_posteriors = self.forward(feats, s.hi - s.lo)?;
         let classes = log_posteriors.len() / (s.hi - s.lo);
         let kept = &log_posteriors[(s.start - s.lo) * classes..(s.end - s.lo) * classes];
-        for (k, id) in decoder.decode(kept, s.end - s.start).into_iter().enumerate() {
+        for (k, id) in decoder
+            .decode(kept, s.end - s.start)
+            .into_iter()
+            .enumerate()
+        {
             let phone = PHONES39.get(id as usize).copied().unwrap_or("?");
             // A phone cut by a segment boundary is decoded on both sides: merge it.
             if k == 0 && phones.last() == Some(&phone) {

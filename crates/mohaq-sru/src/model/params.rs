@@ -286,7 +286,8 @@ pub fn read_tensors(path: &Path) -> Result<(TensorMap, HashMap<String, String>),
         path: path.to_path_buf(),
         source,
     })?;
-    let (st, meta) = mohaq_quant::safetensors_file::parse(&bytes).map_err(|e| weights_err(path, e))?;
+    let (st, meta) =
+        mohaq_quant::safetensors_file::parse(&bytes).map_err(|e| weights_err(path, e))?;
     let mut map = TensorMap::new();
     for name in st.names() {
         let view = st
