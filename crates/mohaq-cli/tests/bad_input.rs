@@ -172,6 +172,13 @@ fn infer_takes_common_audio_and_says_what_it_converted() {
         ),
     ];
     let mut first = None;
+    // A corpus FLAC file (16 kHz mono 16-bit, read through claxon).
+    let flac = std::fs::read(
+        workspace_root().join("../shared/data/kathleen/arctic_a0001_1592748574.flac"),
+    )
+    .unwrap();
+    let mut cases = cases;
+    cases.push(("kathleen.flac", flac, &[]));
     for (name, bytes, says) in cases {
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).unwrap();

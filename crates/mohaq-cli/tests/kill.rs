@@ -26,17 +26,21 @@ fn mohaq(args: &[&str], cache: &Path) -> Command {
     command
 }
 
-/// Runs to the end; returns how long it took.
-fn run_ok(args: &[&str], cache: &Path) -> Duration {
+/// Runs to the end; returns how long it took and what it wrote on stderr.
+fn run_ok_with_stderr(args: &[&str], cache: &Path) -> (Duration, String) {
     let start = Instant::now();
     let output = mohaq(args, cache).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(
         output.status.success(),
-        "mohaq {}:\n{}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
+        "mohaq {}:\n{stderr}",
+        args.join(" ")
     );
-    start.elapsed()
+    (start.elapsed(), stderr)
+}
+
+fn run_ok(args: &[&str], cache: &Path) -> Duration {
+    run_ok_with_stderr(args, cache).0
 }
 
 /// Starts the command and SIGKILLs it after `delay` (if it is still running); whether the
@@ -160,19 +164,23 @@ fn kill_9_during_features_leaves_no_partial_output() {
 }
 
 /// A tiny finished search (2 dev utterances, a few candidates) whose front `export` reads.
+/// On the way it checks two requests the search serves differently than written (issue #15,
+/// defect 4): more test utterances than the split has, and the FC activation gene without 2
+/// bits; each is a warning and a note in `limits.json`. And that a redirected search prints
+/// plain progress lines (defect 10).
 fn finished_run(dir: &Path, cache: &Path) -> PathBuf {
     let base =
         std::fs::read_to_string(workspace_root().join("experiments/compression.toml")).unwrap();
     let experiment = base
         .replace("dev_utterances = 72", "dev_utterances = 2")
-        .replace("test_utterances = 0", "test_utterances = 1")
+        .replace("test_utterances = 0", "test_utterances = 100000")
         .replace("pop_size = 40", "pop_size = 4")
         .replace("n_offsprings = 10", "n_offsprings = 2")
         .replace("n_gen = 60", "n_gen = 1");
     let path = dir.join("tiny.toml");
     std::fs::write(&path, experiment).unwrap();
     let run_dir = dir.join("run");
-    run_ok(
+    let (_, stderr) = run_ok_with_stderr(
         &[
             "search",
             "--experiment",
@@ -181,6 +189,18 @@ fn finished_run(dir: &Path, cache: &Path) -> PathBuf {
             run_dir.to_str().unwrap(),
         ],
         cache,
+    );
+    let limits = std::fs::read_to_string(run_dir.join("limits.json")).unwrap();
+    for note in [
+        "data.test_utterances = 100000, but the split has",
+        "the FC activation gene takes no 2-bit value",
+    ] {
+        assert!(stderr.contains(note), "no warning `{note}`:\n{stderr}");
+        assert!(limits.contains(note), "no note `{note}` in limits.json");
+    }
+    assert!(
+        stderr.contains("generation 1/1: "),
+        "no progress line:\n{stderr}"
     );
     run_dir
 }
