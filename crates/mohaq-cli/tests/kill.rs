@@ -54,12 +54,36 @@ fn run_killed(args: &[&str], cache: &Path, delay: Duration) -> bool {
     !ended && !status.success()
 }
 
-/// Kill delays spread from early in the run to just before its end.
-fn delays(full_run: Duration) -> Vec<Duration> {
-    [0.05, 0.25, 0.5, 0.7, 0.85, 0.95]
-        .into_iter()
-        .map(|f| full_run.mul_f64(f))
-        .collect()
+/// Kill rounds per command.
+const ROUNDS: usize = 10;
+
+/// Kill delays that home in on the moment the output appears: each delay bisects the latest
+/// one whose kill left no output and the earliest one that left it, so the kills cluster
+/// around the write (timing noise spreads them over it) after a first one half-way through.
+struct Bisection {
+    lo: Duration,
+    hi: Duration,
+}
+
+impl Bisection {
+    fn new(full_run: Duration) -> Self {
+        Self {
+            lo: Duration::ZERO,
+            hi: full_run.mul_f64(1.2),
+        }
+    }
+
+    fn next(&self) -> Duration {
+        (self.lo + self.hi) / 2
+    }
+
+    fn record(&mut self, delay: Duration, output_present: bool) {
+        if output_present {
+            self.hi = delay;
+        } else {
+            self.lo = delay;
+        }
+    }
 }
 
 fn temporaries(dir: &Path) -> Vec<String> {
@@ -93,10 +117,10 @@ fn speechlike(n: usize) -> Vec<i16> {
 #[test]
 fn kill_9_during_features_leaves_no_partial_output() {
     let dir = tempfile::tempdir().unwrap();
-    // One minute of audio in a one-utterance corpus: a text output of about 1.5 MB.
+    // Three minutes of audio in a one-utterance corpus: a text output of about 4 MB.
     let speaker = dir.path().join("data/timit-sample/dr1-xtst0");
     std::fs::create_dir_all(&speaker).unwrap();
-    let samples = speechlike(60 * 16000);
+    let samples = speechlike(180 * 16000);
     std::fs::write(speaker.join("sa1.wav"), encode_wav(&samples, 16000, 1)).unwrap();
     let end = samples.len();
     std::fs::write(
@@ -131,14 +155,17 @@ fn kill_9_during_features_leaves_no_partial_output() {
     );
     let expected = std::fs::read(&reference).unwrap();
     assert!(expected.len() > 1 << 20, "{} bytes", expected.len());
-    let mut killed_before_the_end = 0;
-    for (round, delay) in delays(full).into_iter().enumerate() {
+    let (mut killed_before_the_end, mut mid_write) = (0, 0);
+    let mut bisection = Bisection::new(full);
+    for round in 0..ROUNDS {
+        let delay = bisection.next();
         let round_dir = dir.path().join(format!("round{round}"));
         std::fs::create_dir(&round_dir).unwrap();
         let out = round_dir.join("feats.txt");
         let a = args(&out);
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
         let landed = run_killed(&a, &fresh_cache(&round.to_string()), delay);
+        mid_write += usize::from(!temporaries(&round_dir).is_empty());
         match std::fs::read(&out) {
             Ok(bytes) => assert!(
                 bytes == expected,
@@ -148,6 +175,7 @@ fn kill_9_during_features_leaves_no_partial_output() {
             ),
             Err(_) => killed_before_the_end += usize::from(landed),
         }
+        bisection.record(delay, out.exists());
         if round == 0 {
             // The next write clears a killed write's temporary.
             let stale = plant_stale_temp(&out);
@@ -160,6 +188,10 @@ fn kill_9_during_features_leaves_no_partial_output() {
     assert!(
         killed_before_the_end > 0,
         "no kill landed before the output was written: the test tested nothing"
+    );
+    // Informative: a kill inside the write itself is what mohaq-fsio's kill test makes sure of.
+    eprintln!(
+        "features: {killed_before_the_end} kills before the output, {mid_write} inside its write"
     );
 }
 
@@ -230,14 +262,17 @@ fn kill_9_during_export_leaves_no_partial_output() {
     let a = export(&reference);
     let full = run_ok(&a.iter().map(String::as_str).collect::<Vec<_>>(), &cache);
     let expected = read_exported(&reference).unwrap();
-    let mut killed_before_the_end = 0;
-    for (round, delay) in delays(full).into_iter().enumerate() {
+    let (mut killed_before_the_end, mut mid_write) = (0, 0);
+    let mut bisection = Bisection::new(full);
+    for round in 0..ROUNDS {
+        let delay = bisection.next();
         let round_dir = dir.path().join(format!("round{round}"));
         std::fs::create_dir(&round_dir).unwrap();
         let out = round_dir.join("m.safetensors");
         let a = export(&out);
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
         let landed = run_killed(&a, &cache, delay);
+        mid_write += usize::from(!temporaries(&round_dir).is_empty());
         // The companion is written first: it may be there alone, but never in part.
         if companion_path(&out).exists() {
             read_tensors(&companion_path(&out))
@@ -255,10 +290,14 @@ fn kill_9_during_export_leaves_no_partial_output() {
         } else {
             killed_before_the_end += usize::from(landed);
         }
+        bisection.record(delay, out.exists());
     }
     assert!(
         killed_before_the_end > 0,
         "no kill landed before the export was written: the test tested nothing"
+    );
+    eprintln!(
+        "export: {killed_before_the_end} kills before the output, {mid_write} inside its write"
     );
     // The next export clears the temporaries of a killed one.
     let out = dir.path().join("again/m.safetensors");
