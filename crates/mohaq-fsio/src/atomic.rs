@@ -80,17 +80,35 @@ pub fn remove_stale_temps(path: &Path) -> Vec<PathBuf> {
     let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
         return Vec::new();
     };
-    let prefix = format!(".{name}.");
-    let Ok(entries) = std::fs::read_dir(parent_dir(path)) else {
+    remove_stale(parent_dir(path), Some(&name))
+}
+
+/// As [`remove_stale_temps`] for the temporaries of every file in `dir` (a folder one process
+/// owns, such as a locked run directory).
+pub fn remove_stale_temps_in(dir: &Path) -> Vec<PathBuf> {
+    remove_stale(dir, None)
+}
+
+/// Removes the stale temporaries in `dir`, of the target named `name` or of any target.
+fn remove_stale(dir: &Path, name: Option<&str>) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     let mut removed = Vec::new();
     for entry in entries.flatten() {
         let file_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = file_name.strip_prefix(&prefix) else {
-            continue;
+        let rest = match name {
+            Some(name) => file_name
+                .strip_prefix('.')
+                .and_then(|r| r.strip_prefix(name))
+                .and_then(|r| r.strip_prefix('.')),
+            // `.<any name>.<pid>.<n>.tmp`: the last three dot-separated fields.
+            None => file_name.strip_prefix('.').and_then(|r| {
+                let cut = r.rmatch_indices('.').nth(2)?.0;
+                Some(&r[cut + 1..])
+            }),
         };
-        let Some(pid) = temp_pid(rest) else {
+        let Some(pid) = rest.and_then(temp_pid) else {
             continue;
         };
         let candidate = entry.path();
@@ -183,6 +201,14 @@ mod tests {
         assert_eq!(remove_stale_temps(&path), vec![dead.clone()]);
         assert!(!dead.exists());
         for p in [&own, &other_target, &not_ours, &path] {
+            assert!(p.exists(), "{} was removed", p.display());
+        }
+        // The whole folder: the other target's stale temporary goes too, the rest stays.
+        assert_eq!(
+            remove_stale_temps_in(dir.path()),
+            vec![other_target.clone()]
+        );
+        for p in [&own, &not_ours, &path] {
             assert!(p.exists(), "{} was removed", p.display());
         }
     }

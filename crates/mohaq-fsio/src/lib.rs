@@ -11,6 +11,7 @@ pub mod atomic;
 pub mod lock;
 
 pub use atomic::{
-    remove_stale_temps, temp_sibling, write_atomic, write_atomic_with, write_json_atomic,
+    remove_stale_temps, remove_stale_temps_in, temp_sibling, write_atomic, write_atomic_with,
+    write_json_atomic,
 };
 pub use lock::{DirLock, LockError, LOCK_FILE};
