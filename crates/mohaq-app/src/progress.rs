@@ -141,7 +141,7 @@ pub struct CandidateProgress(pub Progress);
 
 impl CandidateProgress {
     pub fn new() -> Self {
-        Self(Progress::new("exhaustive front", 0))
+        Self(Progress::new("candidates", 0))
     }
 
     /// After each chunk of `done` of `total` candidates; returns the plain line, if any.
@@ -160,7 +160,7 @@ impl CandidateProgress {
         self.0.set(
             done as u64,
             total as u64,
-            &format!("candidates, {feasible} feasible, front {front}"),
+            &format!("{feasible} feasible, front {front}"),
         )
     }
 }
@@ -227,10 +227,10 @@ mod tests {
         archive.insert(vec![1.0], eval(vec![2.0, 1.0], -1.0));
         archive.insert(vec![2.0], eval(vec![3.0, 3.0], -1.0));
         archive.insert(vec![3.0], eval(vec![0.0, 0.0], 1.0));
-        let mut p = CandidateProgress(Progress::with_terminal("exhaustive front", 0, false));
+        let mut p = CandidateProgress(Progress::with_terminal("candidates", 0, false));
         let line = p.update(4, 10, &archive).expect("the first chunk prints");
         assert!(
-            line.starts_with("exhaustive front 4/10: candidates, 3 feasible, front 2, "),
+            line.starts_with("candidates 4/10: 3 feasible, front 2, "),
             "{line}"
         );
     }
