@@ -34,13 +34,15 @@ pub struct ExhaustiveRun {
 }
 
 /// Evaluates every candidate of `experiment` on `model` and writes
-/// `<out>/exhaustive_front.json`.
+/// `<out>/exhaustive_front.json`; `progress(done, total, archive)` after each chunk (e.g.
+/// [`crate::progress::CandidateProgress`]).
 pub fn exhaustive_run<M: ErrorModel>(
     experiment: &Experiment,
     model: &M,
     platform: Option<&Platform>,
     dispatch: Option<Dispatch>,
     out: &Path,
+    progress: impl FnMut(usize, usize, &EvaluationArchive),
 ) -> Result<ExhaustiveRun, RunError> {
     let limits = ResolvedLimits::for_model(experiment, model, platform)?;
     let mut problem = MohaqProblem::new(experiment, model, platform, limits)?;
@@ -62,13 +64,7 @@ pub fn exhaustive_run<M: ErrorModel>(
     })?;
     let start = std::time::Instant::now();
     let mut archive = EvaluationArchive::new();
-    let front = exhaustive_front(
-        &problem,
-        &mut archive,
-        EXHAUSTIVE_LIMIT,
-        chunk,
-        |_, _, _| {},
-    )?;
+    let front = exhaustive_front(&problem, &mut archive, EXHAUSTIVE_LIMIT, chunk, progress)?;
     let run = ExhaustiveRun {
         experiment: experiment.name.clone(),
         executor,

@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use mohaq_evo::{Control, GenerationReport, Observer};
+use mohaq_evo::{Control, EvaluationArchive, GenerationReport, Observer};
 
 /// Least time between two plain progress lines (the last step always gets one).
 pub const LINE_INTERVAL: Duration = Duration::from_secs(10);
@@ -135,6 +135,42 @@ impl Observer for GenerationProgress {
     }
 }
 
+/// Progress of an exhaustive enumeration (`mohaq exhaustive`): candidates evaluated, how many
+/// are feasible, the size of the front so far.
+pub struct CandidateProgress(pub Progress);
+
+impl CandidateProgress {
+    pub fn new() -> Self {
+        Self(Progress::new("candidates", 0))
+    }
+
+    /// After each chunk of `done` of `total` candidates; returns the plain line, if any.
+    pub fn update(
+        &mut self,
+        done: usize,
+        total: usize,
+        archive: &EvaluationArchive,
+    ) -> Option<String> {
+        let feasible = archive
+            .records()
+            .iter()
+            .filter(|r| r.evaluation.is_feasible())
+            .count();
+        let front = archive.pareto_front().len();
+        self.0.set(
+            done as u64,
+            total as u64,
+            &format!("{feasible} feasible, front {front}"),
+        )
+    }
+}
+
+impl Default for CandidateProgress {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Stops a search after the first generation that ends past a wall-time budget (the front so
 /// far is written and the checkpoint lets a rerun continue), then defers to the inner observer.
 pub struct TimeBudget<'a> {
@@ -179,6 +215,23 @@ mod tests {
         assert!(
             last.starts_with("front 100/100: done, ") && !last.contains("ETA"),
             "{last}"
+        );
+    }
+
+    #[test]
+    fn exhaustive_progress_counts_feasible_candidates_and_the_front() {
+        use mohaq_evo::Evaluation;
+        let mut archive = EvaluationArchive::new();
+        let eval = |objectives: Vec<f64>, g: f64| Evaluation::new(objectives, vec![g]);
+        archive.insert(vec![0.0], eval(vec![1.0, 2.0], -1.0));
+        archive.insert(vec![1.0], eval(vec![2.0, 1.0], -1.0));
+        archive.insert(vec![2.0], eval(vec![3.0, 3.0], -1.0));
+        archive.insert(vec![3.0], eval(vec![0.0, 0.0], 1.0));
+        let mut p = CandidateProgress(Progress::with_terminal("candidates", 0, false));
+        let line = p.update(4, 10, &archive).expect("the first chunk prints");
+        assert!(
+            line.starts_with("candidates 4/10: 3 feasible, front 2, "),
+            "{line}"
         );
     }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-pub use mohaq_fsio::{temp_sibling, write_atomic, write_json_atomic};
+pub use mohaq_fsio::{remove_stale_temps, write_atomic, write_atomic_with, write_json_atomic};
 
 /// Hex sha256 of a file's contents.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {

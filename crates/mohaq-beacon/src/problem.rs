@@ -53,21 +53,7 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
                 model.workload().layers().len()
             )));
         }
-        if experiment.kind != ExperimentKind::Compression && platform.is_none() {
-            return Err(setup(format!(
-                "experiment `{}` ({:?}) needs a platform",
-                experiment.name, experiment.kind
-            )));
-        }
-        if experiment.kind == ExperimentKind::SpeedupEnergy
-            && !platform.is_some_and(|p| p.has_energy())
-        {
-            return Err(setup(format!(
-                "experiment `{}` minimises energy, but platform `{}` has no energy model",
-                experiment.name,
-                platform.map_or("?", |p| p.name())
-            )));
-        }
+        check_platform(experiment, platform)?;
         let requested = experiment.search.widths.clone();
         let (layout, weight_widths, activation_widths) = match platform {
             None => {
@@ -352,6 +338,35 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
             .is_none_or(|l| score.cost.size_mb <= l.value);
         in_band && fast && fits
     }
+}
+
+/// Whether `platform` can serve `experiment`: present when its objectives need one, with an
+/// energy model when it minimises energy, running every width of `search.widths`. Needs no
+/// model, so a command can refuse a mismatch before it loads any data; [`MohaqProblem::new`]
+/// makes the same check.
+pub fn check_platform(
+    experiment: &Experiment,
+    platform: Option<&Platform>,
+) -> Result<(), ProblemError> {
+    let setup = |m: String| ProblemError::Setup(m);
+    if experiment.kind != ExperimentKind::Compression && platform.is_none() {
+        return Err(setup(format!(
+            "experiment `{}` ({:?}) needs a platform",
+            experiment.name, experiment.kind
+        )));
+    }
+    if experiment.kind == ExperimentKind::SpeedupEnergy && !platform.is_some_and(|p| p.has_energy())
+    {
+        return Err(setup(format!(
+            "experiment `{}` minimises energy, but platform `{}` has no energy model",
+            experiment.name,
+            platform.map_or("?", |p| p.name())
+        )));
+    }
+    if let Some(p) = platform {
+        platform_widths(p, experiment.search.widths.as_deref())?;
+    }
+    Ok(())
 }
 
 /// The widths of the genes on `platform`: those requested (each must run there) or all the

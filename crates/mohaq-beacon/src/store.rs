@@ -1,16 +1,32 @@
 //! Retrained beacons on disk, shared by runs: `<key>.weights` (whatever the retrainer writes)
-//! and `<key>.json` (metadata with the weights' sha256, verified on every load). Both are written
-//! atomically, the weights first, so a metadata file always describes complete weights; a
-//! retraining killed halfway keeps its private `<key>.work/` folder and resumes from it.
+//! and `<key>.json` (metadata with the weights' sha256, verified on every load). Both go through
+//! mohaq-fsio's one atomic write (synced, renamed, folder synced), the weights first, so a
+//! metadata file always describes complete weights; a retraining killed halfway keeps its
+//! private `<key>.work/` folder and resumes from it.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::BeaconStoreError;
-use crate::fsio::{sha256_bytes, sha256_file, temp_sibling, write_json_atomic};
+use crate::error::{BeaconStoreError, ModelFailure};
+use crate::fsio::{
+    remove_stale_temps, sha256_bytes, sha256_file, write_atomic_with, write_json_atomic,
+};
 use crate::genes::LayerBits;
 use crate::model::Retrainer;
+
+/// Why the weights of a new beacon could not be written: the retrainer's save failed, or the
+/// file system (hashing, syncing, renaming).
+enum WeightsWrite {
+    Model(ModelFailure),
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for WeightsWrite {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
+}
 
 /// What is known about a stored beacon.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -187,16 +203,23 @@ impl BeaconStore {
         let retrain_seconds = start.elapsed().as_secs_f64();
         tracing::info!(key, seconds = retrain_seconds.round(), "beacon retrained");
         let weights_path = self.weights_path(&key);
-        let tmp = temp_sibling(&weights_path);
-        retrainer
-            .save(&weights, &tmp)
-            .map_err(|source| BeaconStoreError::Model {
+        // Temporaries of a store write killed earlier are of no use to anyone.
+        remove_stale_temps(&weights_path);
+        let weights_sha256 = write_atomic_with(&weights_path, |tmp| {
+            retrainer.save(&weights, tmp).map_err(WeightsWrite::Model)?;
+            Ok(sha256_file(tmp)?)
+        })
+        .map_err(|e| match e {
+            WeightsWrite::Model(source) => BeaconStoreError::Model {
                 key: key.clone(),
                 source,
-            })?;
-        let weights_sha256 = sha256_file(&tmp).map_err(io(&tmp, "hashing beacon weights"))?;
-        std::fs::rename(&tmp, &weights_path)
-            .map_err(io(&weights_path, "moving beacon weights into place"))?;
+            },
+            WeightsWrite::Io(source) => BeaconStoreError::Io {
+                path: weights_path.clone(),
+                action: "writing beacon weights",
+                source,
+            },
+        })?;
         let meta = BeaconMeta {
             key: key.clone(),
             identity,

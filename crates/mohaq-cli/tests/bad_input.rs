@@ -172,6 +172,13 @@ fn infer_takes_common_audio_and_says_what_it_converted() {
         ),
     ];
     let mut first = None;
+    // A corpus FLAC file (16 kHz mono 16-bit, read through claxon).
+    let flac = std::fs::read(
+        workspace_root().join("../shared/data/kathleen/arctic_a0001_1592748574.flac"),
+    )
+    .unwrap();
+    let mut cases = cases;
+    cases.push(("kathleen.flac", flac, &[]));
     for (name, bytes, says) in cases {
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).unwrap();
@@ -502,4 +509,100 @@ fn bad_experiment_files_are_refused_naming_file_and_key() {
         "missing.toml",
         "No such file",
     );
+}
+
+/// The shipped model with its safetensors header edited by `edit` (the header length adjusted),
+/// or its bytes cut by `cut` at the end.
+fn damaged_model(edit: impl FnOnce(&mut serde_json::Value), cut: usize) -> Vec<u8> {
+    let bytes = std::fs::read(workspace_root().join(MODEL)).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    edit(&mut header);
+    let header = serde_json::to_vec(&header).unwrap();
+    let mut out = (header.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&bytes[8 + n..bytes.len() - cut]);
+    out
+}
+
+/// safetensors' own "invalid shape, data type, or offset for tensor" names no tensor: the error
+/// must name the file and the tensor and say what is wrong (a shape that does not match its
+/// bytes, a truncated file), for a model given to `infer` and to `eval`.
+#[test]
+fn a_damaged_safetensors_file_names_the_tensor_and_the_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("a.wav");
+    std::fs::write(&wav, encode_wav(&speechlike(8000), 16000, 1)).unwrap();
+    let reshaped = damaged_model(|h| h["fc.bias"]["shape"] = serde_json::json!([2, 3]), 0);
+    let truncated = damaged_model(|_| {}, 100);
+    let cases: [(&str, Vec<u8>, &[&str]); 2] = [
+        (
+            "reshaped.safetensors",
+            reshaped,
+            &["tensor `fc.bias`", "F32 [2, 3]", "24 bytes"],
+        ),
+        (
+            "truncated.safetensors",
+            truncated,
+            &["tensor `", "truncated"],
+        ),
+    ];
+    for (name, bytes, says) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let model = path.to_str().unwrap();
+        for args in [
+            vec!["infer", "--model", model, "--wav", wav.to_str().unwrap()],
+            vec!["eval", "--model", model, "--data", "/nonexistent-corpus"],
+        ] {
+            let output = mohaq(&args);
+            for about in says {
+                assert_error(&output, &args.join(" "), name, about);
+            }
+            assert_eq!(
+                text(&output.stderr).matches(model).count(),
+                1,
+                "{name}: the path is printed more than once:\n{}",
+                text(&output.stderr)
+            );
+            assert!(
+                !text(&output.stderr).contains("invalid shape, data type, or offset"),
+                "{name}: the crate's bare message:\n{}",
+                text(&output.stderr)
+            );
+        }
+    }
+}
+
+/// `search.widths` the platform cannot run: refused before any data is read (the data folder
+/// does not exist, so an error about anything else means loading came first), naming the
+/// experiment file, the width and the platform; by `search` and `exhaustive` alike.
+#[test]
+fn a_width_the_platform_cannot_run_is_refused_before_any_data_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(workspace_root().join("experiments/silago.toml")).unwrap();
+    let path = dir.path().join("silago-2bit.toml");
+    std::fs::write(&path, base.replace("[search]", "[search]\nwidths = [2, 8]")).unwrap();
+    let experiment = path.to_str().unwrap();
+    let out = dir.path().join("run");
+    let out = out.to_str().unwrap();
+    for command in ["search", "exhaustive"] {
+        let output = mohaq(&[
+            command,
+            "--experiment",
+            experiment,
+            "--out",
+            out,
+            "--data",
+            "/nonexistent-corpus",
+        ]);
+        for about in ["2-bit", "SiLago", "search.widths"] {
+            assert_error(&output, command, "silago-2bit.toml", about);
+        }
+        let stderr = text(&output.stderr);
+        assert!(
+            !stderr.contains("nonexistent-corpus") && !stderr.contains("loading"),
+            "{command}: data loading came first:\n{stderr}"
+        );
+    }
 }

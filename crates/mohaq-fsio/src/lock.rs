@@ -4,7 +4,8 @@
 //! operating system (`flock` on Unix, `LockFileEx` on Windows). The system drops that lock when
 //! the holder exits in any way, kill -9 included, so a lock left by a killed process is never in
 //! the way: the next process takes it over and is told whose it was. Locks belong to open
-//! files, so a second handle in the same process is refused like a second process.
+//! files, so a second handle in the same process is refused like a second process. Taking the
+//! lock also removes the temporaries that writers killed mid-write left in the folder.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -73,6 +74,8 @@ impl DirLock {
         }
         // A pid still in the file is a holder that ended without cleaning up (killed).
         let previous = read_pid(&mut file).filter(|&p| p != std::process::id());
+        // The folder is ours now: temporaries that killed writers left in it go.
+        crate::atomic::remove_stale_temps_in(dir);
         file.set_len(0)
             .map_err(io("writing the lock file", &path))?;
         file.seek(SeekFrom::Start(0))
@@ -146,8 +149,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         // What a killed holder leaves: its pid in the file, no OS lock (that died with it).
         std::fs::write(dir.path().join(LOCK_FILE), "4194303\n").unwrap();
+        let stale = dir.path().join(".checkpoint.json.4194303.3.tmp");
+        std::fs::write(&stale, b"{\"part").unwrap();
         let lock = DirLock::acquire(dir.path()).unwrap();
         assert_eq!(lock.taken_over_from(), Some(4_194_303));
+        assert!(
+            !stale.exists(),
+            "a killed writer's temporary is left in the run directory"
+        );
         let text = std::fs::read_to_string(lock.path()).unwrap();
         assert_eq!(text.trim(), std::process::id().to_string());
     }

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use safetensors::tensor::TensorView;
-use safetensors::{Dtype, SafeTensors};
+use safetensors::Dtype;
 
 use crate::{BitWidth, PackedMatrix, QuantError, QuantParams};
 
@@ -72,9 +72,7 @@ pub fn packed_from_safetensors_bytes(
     bytes: &[u8],
     path: &Path,
 ) -> Result<BTreeMap<String, PackedMatrix>, QuantError> {
-    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| format_err(path, "", e))?;
-    let meta = header.metadata().clone().unwrap_or_default();
-    let st = SafeTensors::deserialize(bytes).map_err(|e| format_err(path, "", e))?;
+    let (st, meta) = crate::safetensors_file::parse(bytes).map_err(|e| format_err(path, "", e))?;
     let get = |name: &str, field: &str| -> Result<&String, QuantError> {
         meta.get(&format!("{name}.{field}"))
             .ok_or_else(|| format_err(path, name, format!("metadata `{name}.{field}` missing")))

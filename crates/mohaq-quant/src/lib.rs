@@ -51,6 +51,7 @@ mod fixed;
 mod kernel;
 mod pack;
 mod params;
+pub mod safetensors_file;
 mod ste;
 
 pub use calibrate::{

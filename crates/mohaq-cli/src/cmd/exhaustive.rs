@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use mohaq_app::exhaustive::exhaustive_run;
+use mohaq_app::progress::CandidateProgress;
 use mohaq_app::sru_model::SruModel;
 use mohaq_beacon::Experiment;
 
@@ -34,13 +35,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .map(mohaq_hw::Platform::from_toml_file)
         .transpose()
         .with_context(|| format!("platform of {}", args.experiment.display()))?;
+    // Widths the platform cannot run are refused now, not after minutes of loading data.
+    mohaq_beacon::problem::check_platform(&experiment, platform.as_ref())
+        .with_context(|| args.experiment.display().to_string())?;
     eprintln!("loading the model and the dev subset ...");
     let model = SruModel::for_experiment(&experiment, Path::new("."), args.data.as_deref())
         .with_context(|| format!("model of {}", args.experiment.display()))?;
     let dispatch = args
         .executor
         .dispatch(&experiment, &out, args.data.as_deref())?;
-    let result = exhaustive_run(&experiment, &model, platform.as_ref(), dispatch, &out)?;
+    let mut bar = CandidateProgress::new();
+    let result = exhaustive_run(
+        &experiment,
+        &model,
+        platform.as_ref(),
+        dispatch,
+        &out,
+        |done, total, archive| {
+            bar.update(done, total, archive);
+        },
+    )?;
+    bar.0.finish();
     outln!(
         "{} candidates, {} on the true front, {:.1} s on {}; wrote {}",
         result.candidates,

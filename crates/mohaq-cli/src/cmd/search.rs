@@ -63,6 +63,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .map(mohaq_hw::Platform::from_toml_file)
         .transpose()
         .with_context(|| format!("platform of {}", args.experiment.display()))?;
+    // Widths the platform cannot run are refused now, not after minutes of loading data.
+    mohaq_beacon::problem::check_platform(&experiment, platform.as_ref())
+        .with_context(|| args.experiment.display().to_string())?;
     eprintln!("loading the model and the dev/test subsets ...");
     let model = SruModel::for_experiment(&experiment, Path::new("."), args.data.as_deref())
         .with_context(|| format!("model of {}", args.experiment.display()))?;

@@ -230,10 +230,7 @@ pub fn decode_audio_with(
         decoded.samples
     };
     let converted = resample::resample(path, mono, decoded.sample_rate, policy.sample_rate)?;
-    let samples: Vec<i16> = converted
-        .iter()
-        .map(|v| v.round().clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16)
-        .collect();
+    let samples: Vec<i16> = converted.iter().map(|&v| to_int16(v)).collect();
     if samples.is_empty() {
         return Err(DataError::Empty {
             path: path.to_path_buf(),
@@ -246,6 +243,11 @@ pub fn decode_audio_with(
         },
         conversion,
     ))
+}
+
+/// A converted sample (int16 scale) as the int16 the features are computed on.
+pub(crate) fn to_int16(v: f32) -> i16 {
+    v.round().clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16
 }
 
 fn decode_flac(path: &Path, bytes: &[u8]) -> Result<Decoded, DataError> {

@@ -12,6 +12,7 @@ pub mod resample;
 pub mod sphere;
 pub mod splits;
 pub mod stats;
+pub mod stream;
 pub mod wav;
 
 pub use corpus::{Corpus, CorpusKind, UttEntry};

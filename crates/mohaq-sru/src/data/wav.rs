@@ -75,21 +75,29 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<WavData, DataError> {
     for raw in data.chunks_exact(sample_bytes) {
         let value = sample_value(raw, spec.float);
         if !value.is_finite() {
-            return Err(malformed(
-                path,
-                format!(
-                    "sample {} is not a finite number (NaN or infinity in float PCM)",
-                    samples.len()
-                ),
-            ));
+            return Err(not_finite(path, samples.len() as u64));
         }
         samples.push(value);
     }
     Ok(WavData { spec, samples })
 }
 
+/// The error for a NaN or infinite float sample at interleaved index `index`.
+pub(crate) fn not_finite(path: &Path, index: u64) -> DataError {
+    malformed(
+        path,
+        format!("sample {index} is not a finite number (NaN or infinity in float PCM)"),
+    )
+}
+
+/// The format, the byte offset of the samples and the byte length the `data` chunk announces,
+/// from the file's first bytes (the samples themselves need not be there): for streaming.
+pub(crate) fn data_chunk(path: &Path, head: &[u8]) -> Result<(WavSpec, usize, u64), DataError> {
+    walk_chunks(path, head)
+}
+
 /// One little-endian sample on the int16 scale.
-fn sample_value(raw: &[u8], float: bool) -> f32 {
+pub(crate) fn sample_value(raw: &[u8], float: bool) -> f32 {
     match (raw.len(), float) {
         (1, _) => (f32::from(raw[0]) - 128.0) * 256.0,
         (2, _) => f32::from(i16::from_le_bytes([raw[0], raw[1]])),

@@ -12,6 +12,10 @@ pub enum DeployError {
     /// Input that does not fit the model.
     #[error("{0}")]
     Input(String),
+    /// An error from a lower layer whose message already names the file (printed as it is, so
+    /// the path does not appear twice).
+    #[error("{0}")]
+    Named(String),
     /// Quantizing the weights or running the integer engine failed.
     #[error("{context}: {source}")]
     Engine {
@@ -22,11 +26,13 @@ pub enum DeployError {
 }
 
 impl DeployError {
+    /// `path: message`, or the message alone when it already names `path`.
     pub(crate) fn file(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
-        Self::File {
-            path: path.into(),
-            message: message.to_string(),
+        let (path, message) = (path.into(), message.to_string());
+        if message.contains(&path.display().to_string()) {
+            return Self::Named(message);
         }
+        Self::File { path, message }
     }
 
     pub(crate) fn engine(context: &'static str) -> impl FnOnce(QuantizedError) -> Self {

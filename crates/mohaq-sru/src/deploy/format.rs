@@ -93,6 +93,10 @@ pub fn write_exported(
             .map(|(l, m)| (l.name.as_str(), &**m)),
     )
     .map_err(|e| DeployError::file(out, e))?;
+    // An export killed earlier left at most temporaries beside the two files: clear them.
+    for path in [out, companion.as_path()] {
+        mohaq_fsio::remove_stale_temps(path);
+    }
     let packed_bytes = std::fs::metadata(out)
         .map_err(|e| DeployError::file(out, format!("reading the exported file: {e}")))?
         .len();

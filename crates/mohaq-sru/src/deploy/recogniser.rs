@@ -6,8 +6,9 @@
 //! recording itself (mean and variance per mel bin) — after a level check, because that
 //! normalisation turns silence and faint noise into speech-like input (see
 //! [`crate::features::level`]). Audio at other rates or with several channels is converted
-//! (resampled, downmixed) and the [`Recognition`] says so. Long recordings run in segments so
-//! memory does not grow with their length.
+//! (resampled, downmixed) and the [`Recognition`] says so. Long recordings run in segments, and
+//! WAV and SPHERE files at 16 kHz are streamed from disk (two passes: level and normalisation
+//! statistics, then features per segment), so memory does not grow with their length.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -18,7 +19,9 @@ use super::error::DeployError;
 use super::format::{companion_path, read_exported, stored_config};
 use crate::data::audio::{read_audio_with, AudioPolicy, Conversion};
 use crate::data::phones::PHONES39;
-use crate::features::cmvn::CmvnStats;
+use crate::data::stream::AudioStream;
+use crate::decode::Decoder;
+use crate::features::cmvn::{CmvnStats, CmvnSums};
 use crate::features::level::{loudest_frame_dbfs, SILENCE_DBFS};
 use crate::features::{Fbank, FbankOptions};
 use crate::model::{ModelBundle, ModelConfig};
@@ -149,8 +152,22 @@ impl Recogniser {
     }
 
     /// Recognises one audio file: WAV (8/16/24/32-bit or float), FLAC or SPHERE, any rate and
-    /// channel count (converted to 16 kHz mono).
+    /// channel count (converted to 16 kHz mono). WAV and SPHERE files at 16 kHz are streamed
+    /// ([`Self::recognise_stream`]), in memory that does not grow with their length; the rest
+    /// (to be resampled, FLAC) are read whole. Both give the same phones.
     pub fn recognise_file(&self, audio: &Path) -> Result<Recognition, DeployError> {
+        let options = FbankOptions::default();
+        let policy = AudioPolicy::converting(options.sample_rate);
+        let input = |e: crate::data::DataError| DeployError::Input(e.to_string());
+        match AudioStream::open(audio, policy).map_err(input)? {
+            Some(_) if options.dither == 0.0 => self.recognise_stream(audio, &options),
+            _ => self.recognise_whole_file(audio),
+        }
+    }
+
+    /// [`Self::recognise_file`] with the whole recording in memory: decoded, converted,
+    /// featurised and normalised at once.
+    pub fn recognise_whole_file(&self, audio: &Path) -> Result<Recognition, DeployError> {
         let options = FbankOptions::default();
         let fbank = Fbank::new(&options).map_err(|e| DeployError::file(audio, e))?;
         let (signal, conversion) =
@@ -158,25 +175,11 @@ impl Recogniser {
                 .map_err(|e| DeployError::Input(e.to_string()))?;
         let frames = options.geometry().num_frames(signal.samples.len());
         if frames == 0 {
-            return Err(DeployError::file(
-                audio,
-                format!(
-                    "{} samples ({:.3} s) is shorter than one {} ms feature frame",
-                    signal.samples.len(),
-                    signal.seconds(),
-                    options.frame_length_ms
-                ),
-            ));
+            return Err(too_short(audio, signal.samples.len(), &options));
         }
         let level = loudest_frame_dbfs(&signal.samples, options.geometry());
         if level < SILENCE_DBFS {
-            return Ok(Recognition {
-                phones: vec![PHONES39[usize::from(crate::data::phones::SIL)]],
-                frames,
-                segments: 0,
-                audio: Some(conversion),
-                silent_dbfs: Some(level),
-            });
+            return Ok(Recognition::silent(frames, conversion, level));
         }
         let mut feats = fbank.compute(&signal.samples, 0);
         drop(signal);
@@ -186,6 +189,71 @@ impl Recogniser {
         let mut result = self.recognise(&feats, dim)?;
         result.audio = Some(conversion);
         Ok(result)
+    }
+
+    /// A recording read twice from disk, a block at a time: first for its level and the
+    /// normalisation statistics, then for the normalised features, each segment run as soon as
+    /// its frames (with context) are in. Memory holds one block of samples and one segment of
+    /// features whatever the length; the features, statistics and segments are those of
+    /// [`Self::recognise_whole_file`], so the phones are too.
+    fn recognise_stream(
+        &self,
+        audio: &Path,
+        options: &FbankOptions,
+    ) -> Result<Recognition, DeployError> {
+        let fbank = Fbank::new(options).map_err(|e| DeployError::file(audio, e))?;
+        let policy = AudioPolicy::converting(options.sample_rate);
+        let open = || -> Result<AudioStream, DeployError> {
+            AudioStream::open(audio, policy)
+                .map_err(|e| DeployError::Input(e.to_string()))?
+                .ok_or_else(|| DeployError::file(audio, "changed while it was being read"))
+        };
+        let stream = open()?;
+        let conversion = stream.conversion();
+        let samples = stream.len() as usize;
+        let frames = options.geometry().num_frames(samples);
+        if frames == 0 {
+            return Err(too_short(audio, samples, options));
+        }
+        let dim = fbank.dim();
+        let mut level = f64::NEG_INFINITY;
+        let mut sums = CmvnSums::new(dim);
+        feature_blocks(stream, &fbank, |_, block, feats| {
+            level = level.max(loudest_frame_dbfs(block, fbank.geometry()));
+            sums.add(feats);
+            Ok(())
+        })?;
+        if level < SILENCE_DBFS {
+            return Ok(Recognition::silent(frames, conversion, level));
+        }
+        let stats = sums.stats();
+        let decoder = self.bundle.decoder();
+        let plan = segments(frames);
+        let mut phones = Vec::new();
+        let (mut window, mut window_start, mut next) = (Vec::<f32>::new(), 0usize, 0usize);
+        feature_blocks(open()?, &fbank, |first, _, feats| {
+            let at = window.len();
+            window.extend_from_slice(feats);
+            stats.apply(&mut window[at..]);
+            let available = first + feats.len() / dim;
+            while let Some(s) = plan.get(next).filter(|s| s.hi <= available) {
+                let span = &window[(s.lo - window_start) * dim..(s.hi - window_start) * dim];
+                self.run_segment(&decoder, span, s, &mut phones)?;
+                next += 1;
+                // Keep only the frames a later segment still needs.
+                let keep_from = plan.get(next).map_or(available, |n| n.lo);
+                window.drain(..(keep_from - window_start) * dim);
+                window_start = keep_from;
+            }
+            Ok(())
+        })?;
+        Ok(Recognition {
+            phones,
+            frames,
+            segments: plan.len(),
+            audio: Some(conversion),
+            silent_dbfs: None,
+        })
     }
 
     /// Recognises normalised features (`frames × dim`, row-major); recordings longer than
@@ -206,39 +274,45 @@ impl Recogniser {
         }
         let frames = feats.len() / dim;
         let decoder = self.bundle.decoder();
+        let plan = segments(frames);
         let mut phones: Vec<&'static str> = Vec::new();
-        let mut segments = 0;
-        let mut start = 0;
-        while start < frames {
-            // A short tail joins the last segment rather than running with little context.
-            let end = if frames - start <= SEGMENT_FRAMES + CONTEXT_FRAMES {
-                frames
-            } else {
-                start + SEGMENT_FRAMES
-            };
-            let lo = start.saturating_sub(CONTEXT_FRAMES);
-            let hi = (end + CONTEXT_FRAMES).min(frames);
-            let log_posteriors = self.forward(&feats[lo * dim..hi * dim], hi - lo)?;
-            let classes = log_posteriors.len() / (hi - lo);
-            let kept = &log_posteriors[(start - lo) * classes..(end - lo) * classes];
-            for (k, id) in decoder.decode(kept, end - start).into_iter().enumerate() {
-                let phone = PHONES39.get(id as usize).copied().unwrap_or("?");
-                // A phone cut by a segment boundary is decoded on both sides: merge it.
-                if k == 0 && phones.last() == Some(&phone) {
-                    continue;
-                }
-                phones.push(phone);
-            }
-            segments += 1;
-            start = end;
+        for s in &plan {
+            self.run_segment(&decoder, &feats[s.lo * dim..s.hi * dim], s, &mut phones)?;
         }
         Ok(Recognition {
             phones,
             frames,
-            segments,
+            segments: plan.len(),
             audio: None,
             silent_dbfs: None,
         })
+    }
+
+    /// Runs one segment (`feats`: its frames with context, `s.lo..s.hi`) and appends the phones
+    /// of its own frames `s.start..s.end` to `phones`.
+    fn run_segment(
+        &self,
+        decoder: &Decoder,
+        feats: &[f32],
+        s: &Segment,
+        phones: &mut Vec<&'static str>,
+    ) -> Result<(), DeployError> {
+        let log_posteriors = self.forward(feats, s.hi - s.lo)?;
+        let classes = log_posteriors.len() / (s.hi - s.lo);
+        let kept = &log_posteriors[(s.start - s.lo) * classes..(s.end - s.lo) * classes];
+        for (k, id) in decoder
+            .decode(kept, s.end - s.start)
+            .into_iter()
+            .enumerate()
+        {
+            let phone = PHONES39.get(id as usize).copied().unwrap_or("?");
+            // A phone cut by a segment boundary is decoded on both sides: merge it.
+            if k == 0 && phones.last() == Some(&phone) {
+                continue;
+            }
+            phones.push(phone);
+        }
+        Ok(())
     }
 
     /// Log posteriors of `frames` frames through the quantized engine.
@@ -251,5 +325,92 @@ impl Recogniser {
         self.engine
             .forward(feats, frames, &self.bits, &self.weights, mode, &mut used)
             .map_err(DeployError::engine("quantized inference"))
+    }
+}
+
+/// Frames per block of a streamed recording (10 s).
+const BLOCK_FRAMES: usize = 1000;
+
+/// One segment of a recording: frames `start..end` are decoded, `lo..hi` (with context) run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Segment {
+    lo: usize,
+    start: usize,
+    end: usize,
+    hi: usize,
+}
+
+/// The segments of a recording of `frames` frames: [`SEGMENT_FRAMES`] each, a short tail joined
+/// to the last one rather than run with little context.
+fn segments(frames: usize) -> Vec<Segment> {
+    let mut plan = Vec::new();
+    let mut start = 0;
+    while start < frames {
+        let end = if frames - start <= SEGMENT_FRAMES + CONTEXT_FRAMES {
+            frames
+        } else {
+            start + SEGMENT_FRAMES
+        };
+        plan.push(Segment {
+            lo: start.saturating_sub(CONTEXT_FRAMES),
+            start,
+            end,
+            hi: (end + CONTEXT_FRAMES).min(frames),
+        });
+        start = end;
+    }
+    plan
+}
+
+/// Reads `stream` to its end in blocks of whole frames and calls `each(first frame, samples of
+/// the block's frames, their features)`; frames are those of the whole signal (snip edges),
+/// computed from the samples they span, so blocks change nothing.
+fn feature_blocks(
+    mut stream: AudioStream,
+    fbank: &Fbank,
+    mut each: impl FnMut(usize, &[i16], &[f32]) -> Result<(), DeployError>,
+) -> Result<(), DeployError> {
+    let g = fbank.geometry();
+    let mut pending: Vec<i16> = Vec::with_capacity(BLOCK_FRAMES * g.shift + g.length);
+    let mut first = 0;
+    loop {
+        let got = stream
+            .read_into(BLOCK_FRAMES * g.shift, &mut pending)
+            .map_err(|e| DeployError::Input(e.to_string()))?;
+        let n = g.num_frames(pending.len());
+        if n > 0 {
+            let block = &pending[..(n - 1) * g.shift + g.length];
+            each(first, block, &fbank.compute(block, 0))?;
+            pending.drain(..n * g.shift);
+            first += n;
+        }
+        if got == 0 {
+            return Ok(());
+        }
+    }
+}
+
+/// The error for a recording shorter than one feature frame.
+fn too_short(audio: &Path, samples: usize, options: &FbankOptions) -> DeployError {
+    DeployError::file(
+        audio,
+        format!(
+            "{samples} samples ({:.3} s) is shorter than one {} ms feature frame",
+            samples as f64 / f64::from(options.sample_rate),
+            options.frame_length_ms
+        ),
+    )
+}
+
+impl Recognition {
+    /// A recording below [`SILENCE_DBFS`]: `sil`, not run through the model.
+    fn silent(frames: usize, conversion: Conversion, level: f64) -> Self {
+        Recognition {
+            phones: vec![PHONES39[usize::from(crate::data::phones::SIL)]],
+            frames,
+            segments: 0,
+            audio: Some(conversion),
+            silent_dbfs: Some(level),
+        }
     }
 }

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use safetensors::{tensor::TensorView, Dtype, SafeTensors};
+use safetensors::{tensor::TensorView, Dtype};
 use sha2::{Digest, Sha256};
 
 use super::fbank::FbankOptions;
@@ -118,14 +118,11 @@ fn decode_entry(path: &Path, bytes: &[u8]) -> Result<CachedFeatures, DataError> 
         path: path.to_path_buf(),
         reason,
     };
-    let (_, metadata) = SafeTensors::read_metadata(bytes).map_err(|e| corrupt(e.to_string()))?;
+    let (tensors, metadata) = mohaq_quant::safetensors_file::parse(bytes).map_err(corrupt)?;
     let num_samples = metadata
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get(NUM_SAMPLES_KEY))
+        .get(NUM_SAMPLES_KEY)
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| corrupt(format!("metadata {NUM_SAMPLES_KEY} missing")))?;
-    let tensors = SafeTensors::deserialize(bytes).map_err(|e| corrupt(e.to_string()))?;
     let view = tensors.tensor(TENSOR).map_err(|e| corrupt(e.to_string()))?;
     if view.dtype() != Dtype::F32 || view.shape().len() != 2 {
         return Err(corrupt(format!(

@@ -15,30 +15,59 @@ pub struct CmvnStats {
     pub inv_std: Vec<f64>,
 }
 
-impl CmvnStats {
-    /// Statistics of a set of row-major `frames x dim` matrices.
-    pub fn estimate<'a>(dim: usize, matrices: impl IntoIterator<Item = &'a [f32]>) -> CmvnStats {
-        let mut sum = vec![0f64; dim];
-        let mut sum_sq = vec![0f64; dim];
-        let mut count = 0usize;
-        for m in matrices {
-            for row in m.chunks_exact(dim) {
-                for ((s, q), v) in sum.iter_mut().zip(&mut sum_sq).zip(row) {
-                    let v = f64::from(*v);
-                    *s += v;
-                    *q += v * v;
-                }
-                count += 1;
-            }
+/// Running sums of frames, so statistics can be gathered a block at a time (a long recording
+/// streamed): adding the frames in blocks gives the same statistics, bit for bit, as adding
+/// them at once.
+#[derive(Clone, Debug)]
+pub struct CmvnSums {
+    sum: Vec<f64>,
+    sum_sq: Vec<f64>,
+    count: usize,
+}
+
+impl CmvnSums {
+    pub fn new(dim: usize) -> Self {
+        Self {
+            sum: vec![0f64; dim],
+            sum_sq: vec![0f64; dim],
+            count: 0,
         }
-        let n = count.max(1) as f64;
-        let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
-        let inv_std = sum_sq
+    }
+
+    /// Adds the frames of a row-major `frames x dim` matrix.
+    pub fn add(&mut self, matrix: &[f32]) {
+        for row in matrix.chunks_exact(self.sum.len()) {
+            for ((s, q), v) in self.sum.iter_mut().zip(&mut self.sum_sq).zip(row) {
+                let v = f64::from(*v);
+                *s += v;
+                *q += v * v;
+            }
+            self.count += 1;
+        }
+    }
+
+    /// Mean and inverse standard deviation of the frames added.
+    pub fn stats(&self) -> CmvnStats {
+        let n = self.count.max(1) as f64;
+        let mean: Vec<f64> = self.sum.iter().map(|s| s / n).collect();
+        let inv_std = self
+            .sum_sq
             .iter()
             .zip(&mean)
             .map(|(q, m)| 1.0 / (q / n - m * m).max(VARIANCE_FLOOR).sqrt())
             .collect();
         CmvnStats { mean, inv_std }
+    }
+}
+
+impl CmvnStats {
+    /// Statistics of a set of row-major `frames x dim` matrices.
+    pub fn estimate<'a>(dim: usize, matrices: impl IntoIterator<Item = &'a [f32]>) -> CmvnStats {
+        let mut sums = CmvnSums::new(dim);
+        for m in matrices {
+            sums.add(m);
+        }
+        sums.stats()
     }
 
     /// Normalises a row-major matrix in place.

@@ -22,8 +22,11 @@ pub fn write_utterance(path: &Path, utt: &Utterance) -> Result<(), DataError> {
     } else {
         to_text(utt).into_bytes()
     };
-    // Atomic: a killed or failed run never leaves a partial (or empty) file.
-    mohaq_fsio::write_atomic(path, &bytes).map_err(|e| DataError::io(path, e))
+    // Atomic: a killed or failed run never leaves a partial (or empty) file, at most a
+    // temporary, which the next write clears.
+    mohaq_fsio::write_atomic(path, &bytes).map_err(|e| DataError::io(path, e))?;
+    mohaq_fsio::remove_stale_temps(path);
+    Ok(())
 }
 
 fn to_safetensors(utt: &Utterance) -> Result<Vec<u8>, String> {

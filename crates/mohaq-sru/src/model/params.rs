@@ -286,10 +286,8 @@ pub fn read_tensors(path: &Path) -> Result<(TensorMap, HashMap<String, String>),
         path: path.to_path_buf(),
         source,
     })?;
-    let st = safetensors::SafeTensors::deserialize(&bytes)
-        .map_err(|e| weights_err(path, format!("not a safetensors file: {e}")))?;
-    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
-        .map_err(|e| weights_err(path, e.to_string()))?;
+    let (st, meta) =
+        mohaq_quant::safetensors_file::parse(&bytes).map_err(|e| weights_err(path, e))?;
     let mut map = TensorMap::new();
     for name in st.names() {
         let view = st
@@ -314,5 +312,5 @@ pub fn read_tensors(path: &Path) -> Result<(TensorMap, HashMap<String, String>),
             .collect();
         map.insert(name.to_string(), (view.shape().to_vec(), data));
     }
-    Ok((map, meta.metadata().clone().unwrap_or_default()))
+    Ok((map, meta))
 }

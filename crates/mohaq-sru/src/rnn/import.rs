@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use safetensors::{Dtype, SafeTensors};
+use safetensors::Dtype;
 
 use super::config::{RnnConfig, RnnKind};
 use super::error::RnnError;
@@ -26,10 +26,11 @@ pub fn import_state_dict(path: &Path, config: &RnnConfig) -> Result<RnnParams, R
         path: path.to_path_buf(),
         source,
     })?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| RnnError::Weights {
-        path: path.to_path_buf(),
-        message: format!("not a safetensors file: {e}"),
-    })?;
+    let (st, _) =
+        mohaq_quant::safetensors_file::parse(&bytes).map_err(|message| RnnError::Weights {
+            path: path.to_path_buf(),
+            message,
+        })?;
     let mut file: BTreeMap<String, Loaded> = BTreeMap::new();
     for name in st.names() {
         let view = st.tensor(name).map_err(|e| RnnError::Weights {

@@ -1,0 +1,283 @@
+//! Reading a long recording block by block, so that memory does not grow with its length.
+//!
+//! Why: `mohaq infer` on half an hour of audio held the file's bytes, its samples as floats and
+//! as integers at once (about 1.3 KB per 10 ms frame). An [`AudioStream`] reads the samples of a
+//! WAV or SPHERE file from disk a block at a time, converted exactly as [`super::audio`] converts
+//! a whole file (the same per-sample scaling and per-frame downmix), so a streamed recording
+//! gives the same samples, bit for bit.
+//!
+//! Only files that need no resampling are streamed (the resampler's filter spans block
+//! boundaries); [`AudioStream::open`] answers `None` for those, for FLAC, and for anything
+//! irregular (a truncated file, a header it cannot find in the first [`HEADER_PROBE`] bytes),
+//! and the caller reads the file whole, which also gives the usual error for a broken one.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use super::audio::{detect_format, AudioFormat, AudioPolicy, Conversion};
+use super::error::DataError;
+use super::{resample, sphere, wav};
+
+/// Bytes read to find the header (a WAV whose `data` chunk starts later is read whole).
+pub const HEADER_PROBE: u64 = 1 << 20;
+
+/// How the samples of the file are stored.
+#[derive(Clone, Copy, Debug)]
+enum Encoding {
+    /// RIFF WAV data: little-endian, `bits` wide, integer or float.
+    Wav(wav::WavSpec),
+    /// NIST SPHERE PCM: 16-bit mono in the header's byte order.
+    Sphere { little_endian: bool },
+}
+
+/// The mono samples of one recording at the policy's rate, read in blocks.
+pub struct AudioStream {
+    path: PathBuf,
+    reader: BufReader<File>,
+    encoding: Encoding,
+    channels: usize,
+    sample_bytes: usize,
+    /// Frames (one sample per channel) not read yet.
+    remaining: u64,
+    /// Samples (per channel) read so far, for error messages.
+    read: u64,
+    total: u64,
+    conversion: Conversion,
+}
+
+impl AudioStream {
+    /// Opens `path` when it can be streamed exactly as it would be read whole: WAV (any width
+    /// and channel count) or SPHERE PCM, already at `policy.sample_rate`. `Ok(None)`: read the
+    /// file whole instead. Errors are those of opening the file.
+    pub fn open(path: &Path, policy: AudioPolicy) -> Result<Option<Self>, DataError> {
+        let mut file = File::open(path).map_err(|e| DataError::io(path, e))?;
+        let file_len = file.metadata().map_err(|e| DataError::io(path, e))?.len();
+        let mut head = Vec::new();
+        (&mut file)
+            .take(HEADER_PROBE)
+            .read_to_end(&mut head)
+            .map_err(|e| DataError::io(path, e))?;
+        let layout = match detect_format(&head) {
+            Some(AudioFormat::Wav) => wav::data_chunk(path, &head).ok().map(|(spec, at, len)| {
+                let frame_bytes = u64::from(spec.channels * spec.bits / 8);
+                (Encoding::Wav(spec), spec, at as u64, len / frame_bytes)
+            }),
+            Some(AudioFormat::Sphere) => sphere::parse_header(path, &head).ok().and_then(|h| {
+                let coding = h.sample_coding.to_ascii_lowercase();
+                let pcm = (coding == "pcm" || coding == "linear")
+                    && h.channel_count == 1
+                    && h.sample_n_bytes == 2;
+                pcm.then(|| {
+                    let spec = wav::WavSpec {
+                        sample_rate: h.sample_rate,
+                        channels: 1,
+                        bits: 16,
+                        float: false,
+                    };
+                    let encoding = Encoding::Sphere {
+                        little_endian: h.little_endian,
+                    };
+                    (encoding, spec, h.header_len as u64, h.sample_count)
+                })
+            }),
+            _ => None,
+        };
+        let Some((encoding, spec, data_start, frames)) = layout else {
+            return Ok(None);
+        };
+        let frame_bytes = u64::from(spec.channels * spec.bits / 8);
+        let complete = file_len.saturating_sub(data_start) / frame_bytes >= frames;
+        let converts = spec.channels != 1 && !policy.convert;
+        if spec.sample_rate != policy.sample_rate || converts || frames == 0 || !complete {
+            return Ok(None);
+        }
+        file.seek(SeekFrom::Start(data_start))
+            .map_err(|e| DataError::io(path, e))?;
+        Ok(Some(Self {
+            path: path.to_path_buf(),
+            reader: BufReader::with_capacity(1 << 16, file),
+            encoding,
+            channels: spec.channels as usize,
+            sample_bytes: (spec.bits / 8) as usize,
+            remaining: frames,
+            read: 0,
+            total: frames,
+            conversion: Conversion {
+                source_rate: spec.sample_rate,
+                target_rate: policy.sample_rate,
+                channels: spec.channels,
+                bits: spec.bits,
+                float: spec.float,
+            },
+        }))
+    }
+
+    /// Mono samples in the file.
+    pub fn len(&self) -> u64 {
+        self.total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// What the file held and what is done to it.
+    pub fn conversion(&self) -> Conversion {
+        self.conversion
+    }
+
+    /// Up to `max` next samples, appended to `out`; how many were appended (0 at the end).
+    pub fn read_into(&mut self, max: usize, out: &mut Vec<i16>) -> Result<usize, DataError> {
+        let n = (max as u64).min(self.remaining) as usize;
+        if n == 0 {
+            return Ok(0);
+        }
+        let mut raw = vec![0u8; n * self.channels * self.sample_bytes];
+        self.reader
+            .read_exact(&mut raw)
+            .map_err(|e| DataError::io(&self.path, e))?;
+        let values: Vec<f32> = match self.encoding {
+            Encoding::Wav(spec) => {
+                let mut values = Vec::with_capacity(n * self.channels);
+                for chunk in raw.chunks_exact(self.sample_bytes) {
+                    let value = wav::sample_value(chunk, spec.float);
+                    if !value.is_finite() {
+                        let at = self.read * self.channels as u64 + values.len() as u64;
+                        return Err(wav::not_finite(&self.path, at));
+                    }
+                    values.push(value);
+                }
+                values
+            }
+            Encoding::Sphere { little_endian } => raw
+                .chunks_exact(2)
+                .map(|b| {
+                    let pair = [b[0], b[1]];
+                    f32::from(if little_endian {
+                        i16::from_le_bytes(pair)
+                    } else {
+                        i16::from_be_bytes(pair)
+                    })
+                })
+                .collect(),
+        };
+        let mono = if self.channels > 1 {
+            resample::downmix(&values, self.channels)
+        } else {
+            values
+        };
+        out.extend(mono.iter().map(|&v| super::audio::to_int16(v)));
+        self.remaining -= n as u64;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::audio::{read_audio_with, AudioPolicy};
+    use crate::data::wav::{encode, WavSpec};
+
+    fn signal(n: usize) -> Vec<f32> {
+        (0..n)
+            .map(|i| ((i as f32 * 0.37).sin() * 9000.0 + (i % 7) as f32 * 3.0).round())
+            .collect()
+    }
+
+    fn streamed(path: &Path, block: usize) -> Option<Vec<i16>> {
+        let mut stream = AudioStream::open(path, AudioPolicy::converting(16000)).unwrap()?;
+        let mut out = Vec::new();
+        while stream.read_into(block, &mut out).unwrap() > 0 {}
+        assert_eq!(out.len() as u64, stream.len());
+        Some(out)
+    }
+
+    /// Every layout streamed equals the whole-file read, at block sizes that do and do not
+    /// divide the length; a file to resample is not streamed.
+    #[test]
+    fn streamed_samples_equal_the_whole_file_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let mono = signal(10_007);
+        let stereo: Vec<f32> = mono.iter().flat_map(|&s| [s, -s * 0.5]).collect();
+        let spec = |channels, bits, float| WavSpec {
+            sample_rate: 16000,
+            channels,
+            bits,
+            float,
+        };
+        let cases = [
+            ("m16.wav", encode(spec(1, 16, false), &mono, None)),
+            (
+                "m24.wav",
+                encode(spec(1, 24, false), &mono, Some((b"LIST", b"abc"))),
+            ),
+            ("s16.wav", encode(spec(2, 16, false), &stereo, None)),
+            ("f32.wav", encode(spec(1, 32, true), &mono, None)),
+            ("u8.wav", encode(spec(1, 8, false), &mono, None)),
+            (
+                "sph.wav",
+                sphere::encode(
+                    &mono.iter().map(|&v| v as i16).collect::<Vec<_>>(),
+                    16000,
+                    &[],
+                ),
+            ),
+        ];
+        for (name, bytes) in cases {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let (whole, conversion) =
+                read_audio_with(&path, AudioPolicy::converting(16000)).unwrap();
+            for block in [1, 160, 4096, 100_000] {
+                assert_eq!(
+                    streamed(&path, block).as_ref(),
+                    Some(&whole.samples),
+                    "{name}, blocks of {block}"
+                );
+            }
+            let stream = AudioStream::open(&path, AudioPolicy::converting(16000))
+                .unwrap()
+                .unwrap();
+            assert_eq!(stream.conversion(), conversion, "{name}");
+        }
+        let resampled = dir.path().join("8k.wav");
+        let mut spec8 = spec(1, 16, false);
+        spec8.sample_rate = 8000;
+        std::fs::write(&resampled, encode(spec8, &mono, None)).unwrap();
+        assert!(streamed(&resampled, 4096).is_none());
+        let truncated = dir.path().join("cut.wav");
+        let bytes = encode(spec(1, 16, false), &mono, None);
+        std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+        assert!(
+            streamed(&truncated, 4096).is_none(),
+            "left to the whole read"
+        );
+    }
+
+    #[test]
+    fn a_non_finite_sample_is_reported_at_its_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut values = vec![100.0f32; 800];
+        values[500] = f32::NAN;
+        let spec = WavSpec {
+            sample_rate: 16000,
+            channels: 1,
+            bits: 32,
+            float: true,
+        };
+        let path = dir.path().join("nan.wav");
+        std::fs::write(&path, encode(spec, &values, None)).unwrap();
+        let mut stream = AudioStream::open(&path, AudioPolicy::converting(16000))
+            .unwrap()
+            .unwrap();
+        let mut out = Vec::new();
+        stream.read_into(300, &mut out).unwrap();
+        let err = stream.read_into(300, &mut out).unwrap_err().to_string();
+        assert!(
+            err.contains("nan.wav") && err.contains("sample 500"),
+            "{err}"
+        );
+    }
+}

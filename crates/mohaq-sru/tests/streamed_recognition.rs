@@ -1,0 +1,50 @@
+//! `mohaq infer` streams WAV files from disk (two passes, a block at a time) instead of decoding
+//! them whole; the phones, frame count and segments must be exactly those of the whole-file
+//! path, for a normal utterance and for a recording long enough to run in several segments.
+
+use std::path::PathBuf;
+
+use mohaq_sru::data::audio::{encode_wav, read_audio};
+use mohaq_sru::deploy::recogniser::SEGMENT_FRAMES;
+use mohaq_sru::deploy::Recogniser;
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("MOHAQ_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
+        })
+}
+
+#[test]
+fn streamed_recognition_equals_the_whole_file_path() {
+    let model = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../models/sru-default.safetensors"
+    ));
+    let recogniser = Recogniser::open(&model, Some("8")).unwrap();
+    let utterance =
+        read_audio(&data_dir().join("timit-sample/dr5-ftlg0/si1743.wav"), 16000).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Tiled to about 50 s: three segments, block boundaries inside frames and segments.
+    let tiles = (50 * 16000) / utterance.samples.len() + 1;
+    let long: Vec<i16> = utterance
+        .samples
+        .iter()
+        .copied()
+        .cycle()
+        .take(tiles * utterance.samples.len() + 77)
+        .collect();
+    for (name, samples) in [("normal.wav", &utterance.samples), ("long.wav", &long)] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, encode_wav(samples, 16000, 1)).unwrap();
+        let streamed = recogniser.recognise_file(&path).unwrap();
+        let whole = recogniser.recognise_whole_file(&path).unwrap();
+        assert_eq!(streamed, whole, "{name}");
+        assert!(streamed.phones.len() > 5, "{name}: {:?}", streamed.phones);
+        if name == "long.wav" {
+            assert!(streamed.frames > 2 * SEGMENT_FRAMES, "{}", streamed.frames);
+            assert!(streamed.segments >= 2, "{}", streamed.segments);
+        }
+    }
+}
