@@ -4,13 +4,46 @@
 use std::path::Path;
 
 use mohaq_hw::bitfusion::{BitFusionConfig, BitFusionSim, FcLayer, ReferenceRow};
-use mohaq_hw::{Platform, Workload};
+use mohaq_hw::{MatrixLayer, Platform, Workload};
+use mohaq_sru::rnn::Architecture;
 use serde::Serialize;
 
 use crate::paper;
-use mohaq_beacon::error::RunError;
+use mohaq_beacon::error::{ModelFailure, RunError};
 use mohaq_beacon::genes::LayerBits;
 use mohaq_beacon::model::{fp32_size_mb, size_mb};
+
+/// The hardware workload of a model config file of any kind (SRU, LSTM, GRU): its matrix layers
+/// in layer order with their real counts and `(inputs, outputs)` shapes, so a measured table
+/// (`cost_model = "table"`) can cost them by name or by shape and the Bit Fusion simulation can
+/// run them. The SRU's elementwise parameters (16-bit `v` vectors) count in the size.
+pub fn model_workload(path: &Path) -> Result<Workload, RunError> {
+    let architecture = Architecture::load(path)
+        .map_err(|e| ModelFailure::new(format!("workload of {}", path.display()), e))?;
+    let (name, layers, elementwise) = match &architecture {
+        Architecture::Sru(c) => (
+            c.name.clone(),
+            c.matrix_layers()
+                .into_iter()
+                .map(|l| (l.name, l.in_dim, l.out_dim))
+                .collect::<Vec<_>>(),
+            c.elementwise_params(),
+        ),
+        Architecture::Rnn(c) => (
+            c.name.clone(),
+            c.matrix_layers()
+                .into_iter()
+                .map(|l| (l.name, l.in_dim, l.out_dim))
+                .collect(),
+            c.elementwise_params(),
+        ),
+    };
+    let layers = layers
+        .into_iter()
+        .map(|(n, i, o)| MatrixLayer::fully_connected(n, i as u64, o as u64))
+        .collect();
+    Ok(Workload::new(name, layers)?.with_elementwise_params(elementwise as u64))
+}
 
 /// One uniform width on the paper workload: our figures with the paper's beside them.
 #[derive(Debug, Clone, Serialize)]

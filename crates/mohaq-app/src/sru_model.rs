@@ -86,12 +86,16 @@ fn first(mut ds: Dataset, n: usize, key: &str, notes: &mut Vec<String>) -> Datas
 
 /// The model's matrix layers (gene order) as a hardware workload, with its real counts.
 pub fn workload_of(config: &ModelConfig) -> Result<Workload, ModelFailure> {
+    // Shapes too (weights = MACs = in × out), so measured tables can match layers by shape.
     let layers = config.matrix_layers();
-    Workload::from_counts(
+    Workload::new(
         config.name.clone(),
         layers
             .iter()
-            .map(|l| (l.name.clone(), l.weights as u64, l.macs_per_frame as u64)),
+            .map(|l| {
+                mohaq_hw::MatrixLayer::fully_connected(&l.name, l.in_dim as u64, l.out_dim as u64)
+            })
+            .collect(),
     )
     .map(|w| w.with_elementwise_params(config.elementwise_params() as u64))
     .map_err(|e| ModelFailure::new(format!("workload of model `{}`", config.name), e))

@@ -33,6 +33,9 @@ pub struct LayerCost {
     pub energy_uj: Option<f64>,
     /// Simulated cycles per frame (cycle-level model only).
     pub cycles_per_frame: Option<f64>,
+    /// Latency per frame in µs (measured-table model only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_us: Option<f64>,
 }
 
 /// Totals of a cycle-level simulation.
@@ -77,6 +80,9 @@ pub struct Cost {
     pub layers: Vec<LayerCost>,
     /// Present for the cycle-level model.
     pub simulation: Option<SimulationTotals>,
+    /// Σ of the layers' latencies per frame in µs (measured-table model only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_us_per_frame: Option<f64>,
 }
 
 /// Model size in bits: Σ w_l·N_l plus the elementwise parameters at 16 bits (HARDWARE.md §1).

@@ -70,6 +70,25 @@ pub enum HwError {
         weight_bits: u32,
     },
 
+    /// A line of a measured cost table (`cost_model = "table"`) is malformed, or names a layer
+    /// the workload does not have.
+    #[error("{file}, line {line}: {reason}")]
+    TableRow {
+        file: String,
+        line: usize,
+        reason: String,
+    },
+
+    /// A measured cost table has no row for a layer at the widths asked for.
+    #[error("{file}: no measurement for layer `{layer}` at weights {weight_bits} bits / activations {activation_bits} bits: {reason}")]
+    MissingMeasurement {
+        file: String,
+        layer: String,
+        weight_bits: u32,
+        activation_bits: u32,
+        reason: String,
+    },
+
     /// Gene vectors given to a helper have the wrong length or values.
     #[error("invalid genes: {reason}")]
     InvalidGenes { reason: String },

@@ -11,6 +11,7 @@ pub mod analytic;
 pub mod bitfusion;
 mod cost;
 mod error;
+pub mod measured;
 mod platform;
 mod share;
 mod toml_io;

@@ -25,7 +25,8 @@ struct EvalArgs {
     /// Platform TOML file (e.g. platforms/silago.toml).
     #[arg(long)]
     platform: PathBuf,
-    /// Workload: `paper` (the paper's SRU).
+    /// Workload: `paper` (the paper's SRU) or a model config file (SRU, LSTM or GRU TOML): its
+    /// matrix layers with their shapes.
     #[arg(long, default_value = "paper")]
     workload: String,
     /// Bit widths, comma separated: one per layer (`8` = weights and activations at 8, or
@@ -76,7 +77,10 @@ fn eval(args: EvalArgs) -> anyhow::Result<()> {
     let platform = Platform::from_toml_file(&args.platform)?;
     let workload = match args.workload.as_str() {
         "paper" => Workload::paper_sru(),
-        other => bail!("unknown workload `{other}` (known: paper)"),
+        other if Path::new(other).is_file() => {
+            mohaq_app::hardware::model_workload(Path::new(other))?
+        }
+        other => bail!("unknown workload `{other}` (known: paper, or a model config file)"),
     };
     let bits = bits_from_tokens(&workload, &args.bits).context("--bits")?;
     let cost = platform.evaluate(&workload, &bits)?;
@@ -148,6 +152,9 @@ fn print_table(platform: &Platform, cost: &Cost) -> anyhow::Result<()> {
         cost.speedup_paper,
         cost.speedup_physical
     );
+    if let Some(us) = cost.latency_us_per_frame {
+        outln!("latency: {us:.4} µs/frame (measured table)");
+    }
     match cost.energy_uj_per_frame {
         Some(e) => outln!("energy: {e:.4} µJ/frame"),
         None => outln!("energy: not modelled"),

@@ -1,6 +1,7 @@
 //! A target accelerator described as data (HARDWARE.md §5): which widths it runs, whether a
 //! layer's weights and activations share one width, its memory limit, and its cost model — an
-//! analytic per-precision table or the cycle-level Bit Fusion simulation.
+//! analytic per-precision table, the cycle-level Bit Fusion simulation, or a table of latencies the
+//! user measured (`crate::measured`).
 
 mod schema;
 
@@ -11,6 +12,7 @@ use crate::cost::{
     SimulationTotals, SpeedupMode,
 };
 use crate::error::HwError;
+use crate::measured::MeasuredTable;
 use crate::share::ShareOfMaximum;
 use crate::toml_io;
 use crate::workload::{Workload, ELEMENTWISE_BITS};
@@ -29,6 +31,8 @@ pub enum CostModel {
     /// The cycle-level Bit Fusion model; every layer runs over `batch` frames. The simulator
     /// memoises its searches and is shared by clones of the platform.
     BitFusionSim { sim: Arc<BitFusionSim>, batch: u64 },
+    /// Per-layer latencies (and energies) the user measured or simulated.
+    Table(Arc<MeasuredTable>),
 }
 
 /// A loaded, validated platform.
@@ -67,6 +71,7 @@ impl Platform {
                 sim: Arc::new(BitFusionSim::new(config)),
                 batch,
             },
+            ValidatedModel::Table(table) => CostModel::Table(Arc::new(table)),
         };
         Ok(Platform {
             name: raw.name,
@@ -109,6 +114,7 @@ impl Platform {
         match &self.model {
             CostModel::Analytic(m) => m.memory_energy_pj_per_bit().is_some(),
             CostModel::BitFusionSim { .. } => true,
+            CostModel::Table(table) => table.has_energy(),
         }
     }
 
@@ -143,6 +149,7 @@ impl Platform {
             CostModel::BitFusionSim { sim, batch } => {
                 self.evaluate_sim(sim, *batch, workload, bits)?
             }
+            CostModel::Table(table) => self.evaluate_table(table, workload, bits)?,
         };
         cost.size_mb = bits_to_mb(size_bits);
         cost.fits_memory = cost.size_mb <= self.memory_limit_mb;
@@ -187,6 +194,7 @@ impl Platform {
             fits_memory: false,
             layers,
             simulation: None,
+            latency_us_per_frame: None,
         }
     }
 
@@ -223,6 +231,7 @@ impl Platform {
                 size_bits: layer_size,
                 energy_uj: layer_pj.map(|pj| pj / 1e6),
                 cycles_per_frame: None,
+                latency_us: None,
             });
         }
         let speedups: Vec<f64> = layers.iter().map(|l| l.speedup).collect();
@@ -281,6 +290,7 @@ impl Platform {
                 size_bits: layer.weights * u64::from(w),
                 energy_uj: Some(r.energy.total_nj / batch as f64 / 1000.0),
                 cycles_per_frame: Some(r.counters.cycles as f64 / batch as f64),
+                latency_us: None,
             });
         }
         let speedups: Vec<f64> = layers.iter().map(|l| l.speedup).collect();
@@ -300,17 +310,63 @@ impl Platform {
         Ok(cost)
     }
 
+    /// Costs from a measured table (`crate::measured` states the lookup and speedup rules). The
+    /// whole workload is checked against the table first, so a typo fails every evaluation, not
+    /// only those that happen to use the layer.
+    fn evaluate_table(
+        &self,
+        table: &MeasuredTable,
+        workload: &Workload,
+        bits: &[(u32, u32)],
+    ) -> Result<Cost, HwError> {
+        let baseline_pair = self.baseline_pair();
+        table.check_workload(workload, &self.allowed_pairs())?;
+        let mut layers = Vec::with_capacity(bits.len());
+        let (mut base_total, mut total) = (0.0, 0.0);
+        for (layer, &(w, a)) in workload.layers().iter().zip(bits) {
+            let row = table.lookup(layer, w, a)?;
+            let base = table.lookup(layer, baseline_pair.0, baseline_pair.1)?;
+            base_total += base.latency_us;
+            total += row.latency_us;
+            layers.push(LayerCost {
+                name: layer.name.clone(),
+                weight_bits: w,
+                activation_bits: a,
+                weights: layer.weights,
+                macs: layer.macs,
+                speedup: base.latency_us / row.latency_us,
+                size_bits: layer.weights * u64::from(w),
+                energy_uj: row.energy_uj,
+                cycles_per_frame: None,
+                latency_us: Some(row.latency_us),
+            });
+        }
+        let speedups: Vec<f64> = layers.iter().map(|l| l.speedup).collect();
+        let paper = paper_speedup(workload, &speedups, 1.0);
+        let mut cost = self.empty_cost(paper, base_total / total, layers);
+        if table.has_energy() {
+            cost.energy_uj_per_frame = cost.layers.iter().map(|l| l.energy_uj).sum();
+        }
+        cost.latency_us_per_frame = Some(total);
+        Ok(cost)
+    }
+
+    /// The pair every speedup is relative to: the widest allowed widths (16/16 on every shipped
+    /// platform).
+    pub fn baseline_pair(&self) -> (u32, u32) {
+        self.allowed_pairs()
+            .into_iter()
+            .max_by_key(|&(w, a)| (w.min(a), w.max(a)))
+            .unwrap_or((BASELINE_BITS, BASELINE_BITS))
+    }
+
     /// The reference points of the paper's "% of the maximum possible" figures: the all-16-bit
     /// baseline (widest allowed widths), the fastest and the least-energy assignments. All three
     /// models are additive over layers, so each extreme picks per layer the pair that is best for
     /// that layer alone.
     pub fn extremes(&self, workload: &Workload) -> Result<Extremes, HwError> {
         let pairs = self.allowed_pairs();
-        let widest = pairs
-            .iter()
-            .copied()
-            .max_by_key(|&(w, a)| (w.min(a), w.max(a)))
-            .unwrap_or((BASELINE_BITS, BASELINE_BITS));
+        let widest = self.baseline_pair();
         let n = workload.layers().len();
         let baseline = self.evaluate(workload, &vec![widest; n])?;
 

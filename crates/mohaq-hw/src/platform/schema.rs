@@ -24,12 +24,18 @@
 //! [bitfusion_sim]
 //! config = "bitfusion/bf_e.toml"  # preset name ("bf_e", "conf") or path relative to this file
 //! batch = 1
+//!
+//! # for cost_model = "table" instead (a measured table, see `crate::measured`):
+//! [table]
+//! file = "example.csv"            # path relative to this file
 //! ```
 
 use crate::analytic::{AnalyticModel, PrecisionCost};
 use crate::bitfusion::{BitFusionConfig, MAX_BATCH, MAX_BITS};
 use crate::cost::SpeedupMode;
 use crate::error::HwError;
+use crate::measured::{parse_table, MeasuredTable, Widths};
+use crate::toml_io;
 use serde::Deserialize;
 use std::path::Path;
 
@@ -46,6 +52,7 @@ pub(crate) struct PlatformFile {
     pub cost_model: CostModelKind,
     pub analytic: Option<AnalyticSection>,
     pub bitfusion_sim: Option<SimSection>,
+    pub table: Option<TableSection>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -53,6 +60,7 @@ pub(crate) struct PlatformFile {
 pub(crate) enum CostModelKind {
     Analytic,
     BitfusionSim,
+    Table,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,10 +87,17 @@ pub(crate) struct SimSection {
     pub batch: u64,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TableSection {
+    pub file: String,
+}
+
 /// The validated cost model of a platform, before it is wrapped for evaluation.
 pub(crate) enum ValidatedModel {
     Analytic(AnalyticModel),
     BitFusionSim { config: BitFusionConfig, batch: u64 },
+    Table(MeasuredTable),
 }
 
 impl PlatformFile {
@@ -107,43 +122,77 @@ impl PlatformFile {
                 format!("{} is not a positive number", self.memory_limit_mb),
             ));
         }
+        self.check_sections(file)?;
         match self.cost_model {
             CostModelKind::Analytic => {
-                if self.bitfusion_sim.is_some() {
-                    return Err(HwError::invalid(
-                        file,
-                        "bitfusion_sim",
-                        "given, but cost_model is \"analytic\"",
-                    ));
-                }
-                let section = self.analytic.as_ref().ok_or_else(|| {
-                    HwError::invalid(
-                        file,
-                        "analytic",
-                        "missing; cost_model = \"analytic\" needs it",
-                    )
-                })?;
+                let section = self.analytic.as_ref().expect("checked by check_sections");
                 self.validate_analytic(file, section)
                     .map(ValidatedModel::Analytic)
             }
             CostModelKind::BitfusionSim => {
-                if self.analytic.is_some() {
-                    return Err(HwError::invalid(
-                        file,
-                        "analytic",
-                        "given, but cost_model is \"bitfusion_sim\"",
-                    ));
-                }
-                let section = self.bitfusion_sim.as_ref().ok_or_else(|| {
-                    HwError::invalid(
-                        file,
-                        "bitfusion_sim",
-                        "missing; cost_model = \"bitfusion_sim\" needs it",
-                    )
-                })?;
+                let section = self
+                    .bitfusion_sim
+                    .as_ref()
+                    .expect("checked by check_sections");
                 validate_sim(file, base_dir, section)
             }
+            CostModelKind::Table => {
+                let section = self.table.as_ref().expect("checked by check_sections");
+                self.load_table(file, base_dir, section)
+                    .map(ValidatedModel::Table)
+            }
         }
+    }
+
+    /// Exactly the section of the chosen cost model is given.
+    fn check_sections(&self, file: &str) -> Result<(), HwError> {
+        let chosen = match self.cost_model {
+            CostModelKind::Analytic => "analytic",
+            CostModelKind::BitfusionSim => "bitfusion_sim",
+            CostModelKind::Table => "table",
+        };
+        let sections = [
+            ("analytic", self.analytic.is_some()),
+            ("bitfusion_sim", self.bitfusion_sim.is_some()),
+            ("table", self.table.is_some()),
+        ];
+        for (name, present) in sections {
+            if name == chosen && !present {
+                return Err(HwError::invalid(
+                    file,
+                    name,
+                    format!("missing; cost_model = \"{chosen}\" needs it"),
+                ));
+            }
+            if name != chosen && present {
+                return Err(HwError::invalid(
+                    file,
+                    name,
+                    format!("given, but cost_model is \"{chosen}\""),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the measured table named by `[table] file`, relative to the platform file's folder.
+    fn load_table(
+        &self,
+        file: &str,
+        base_dir: &Path,
+        section: &TableSection,
+    ) -> Result<MeasuredTable, HwError> {
+        if section.file.trim().is_empty() {
+            return Err(HwError::invalid(file, "table.file", "must not be empty"));
+        }
+        let path = base_dir.join(&section.file);
+        let text = toml_io::read(&path)?;
+        let widths = Widths {
+            weight: &self.weight_bits,
+            activation: &self.activation_bits,
+            shared: self.shared_width,
+        };
+        parse_table(&text, &path.display().to_string(), &widths)
     }
 
     fn validate_analytic(

@@ -9,6 +9,7 @@
 //! - [`params`]: the weights, under PyTorch's own tensor names;
 //! - [`import`]: a PyTorch safetensors state_dict checked name by name and shape by shape;
 //! - [`float`]: PyTorch's exact float semantics (the golden reference);
+//! - [`graph`]: the same forward as a candle graph, which autograd trains;
 //! - [`quantized`]: inference at per-layer widths, products on mohaq-quant's integer kernels
 //!   (the recurrent product once per time step), elementwise work in 16-bit fixed point;
 //! - [`bundle`]: weights plus decoder statistics in one file, the same format family as
@@ -22,6 +23,7 @@ pub mod config;
 pub mod error;
 pub mod evaluator;
 pub mod float;
+pub mod graph;
 pub mod import;
 pub mod layers;
 pub mod matrix_file;
