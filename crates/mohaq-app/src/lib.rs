@@ -10,6 +10,7 @@
 //!   with it are mohaq-sru's `deploy`);
 //! - [`reproduce`] (E0–E3 on any error model), [`sru_reproduce`] (on the SRU), [`hardware`] (E4),
 //!   [`paper`] (the paper's figures), [`report`] and [`plot`]: `results/REPORT.md`;
+//!   [`lstm_reproduce`]: the LSTM searches and their section of the report;
 //! - [`decoder_tuning`]: `mohaq tune-decoder`, the Viterbi parameters of a model file tuned on dev;
 //! - [`exhaustive`]: the exhaustive true front of a small space through any executor;
 //! - [`worker`]: `mohaq worker`, one task of a batch the Slurm executor submitted, and the
@@ -25,6 +26,7 @@ pub mod exhaustive;
 pub mod export;
 pub mod hardware;
 pub mod logging;
+pub mod lstm_reproduce;
 pub mod paper;
 pub mod plot;
 pub mod progress;
