@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use mohaq_app::lstm_reproduce::{append_lstm_section, reproduce_lstm};
 use mohaq_app::progress::{GenerationProgress, Progress};
 use mohaq_app::report::write_report;
 use mohaq_app::reproduce::{reproduce_hardware, ReproduceConfig};
@@ -73,6 +74,7 @@ fn main() -> anyhow::Result<()> {
                 quick,
             };
             let mut model_results = None;
+            let mut lstm_results = None;
             if !hardware_only {
                 let model = workspace.join("models/sru-default.safetensors");
                 if !model.is_file() {
@@ -98,11 +100,19 @@ fn main() -> anyhow::Result<()> {
                 )
                 .context("E0-E3")?;
                 model_results = Some(results);
+                eprintln!("LSTM: compression and Bit Fusion searches ...");
+                lstm_results = Some(
+                    reproduce_lstm(&config, data.as_deref(), &mut GenerationProgress::new(0))
+                        .context("LSTM searches")?,
+                );
             }
             eprintln!("E4: hardware models on the paper workload ...");
             let hardware = reproduce_hardware(&config).context("E4")?;
             write_report(&out_dir, quick, &hardware, model_results.as_ref())
                 .context("writing the report")?;
+            if let Some(lstm) = &lstm_results {
+                append_lstm_section(&out_dir, lstm.as_ref()).context("the LSTM section")?;
+            }
             eprintln!("wrote {}", out_dir.join("REPORT.md").display());
             Ok(())
         }

@@ -70,7 +70,7 @@ pub struct SruModel {
 pub const CACHE_BATCH_MAX: usize = 256;
 
 /// The first `n` utterances (0: all), with a note when `n` is more than the split has.
-fn first(mut ds: Dataset, n: usize, key: &str, notes: &mut Vec<String>) -> Dataset {
+pub(crate) fn first(mut ds: Dataset, n: usize, key: &str, notes: &mut Vec<String>) -> Dataset {
     if n > ds.utterances.len() {
         notes.push(format!(
             "data.{key} = {n}, but the split has {} utterances; all {} are used",

@@ -21,7 +21,7 @@ use crate::dispatch::{Dispatch, RetrainContext, RetrainJob, RetrainOutcome, BEAC
 use crate::error::{BeaconStoreError, ProblemError};
 use crate::experiment::BeaconMode;
 use crate::fsio::write_json_atomic;
-use crate::genes::{LayerBits, FC_LAYER};
+use crate::genes::LayerBits;
 use crate::model::{ErrorModel, Retrainer};
 use crate::score::CandidateScore;
 use crate::store::BeaconStore;
@@ -249,7 +249,8 @@ impl<'a, W: Send + Sync> BeaconSearch<'a, W> {
     fn retrained_bits(&self, bits: &LayerBits) -> LayerBits {
         let mut r = *bits;
         if self.settings.retrain_fc_activation_16 {
-            r.activation[FC_LAYER] = 16;
+            let fc = r.fc_layer();
+            r.activation[fc] = 16;
         }
         r
     }
@@ -337,7 +338,10 @@ impl<'a, W: Send + Sync> BeaconSearch<'a, W> {
 
     /// Nearest visible beacon (0 = base model) and its distance; ties go to the older beacon.
     fn nearest(state: &State<W>, visible: &[bool], bits: &LayerBits) -> (usize, u32) {
-        let mut best = (0, bits.weight_distance(&LayerBits::uniform(16)));
+        let mut best = (
+            0,
+            bits.weight_distance(&LayerBits::uniform_for(bits.len(), 16)),
+        );
         for (j, b) in state.beacons.iter().enumerate() {
             if visible[j] {
                 let d = bits.weight_distance(&b.record.bits);

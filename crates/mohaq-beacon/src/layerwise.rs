@@ -11,20 +11,24 @@ use mohaq_evo::{LayerOption, LayerwiseProblem, Problem};
 use mohaq_hw::SpeedupMode;
 
 use crate::error::ProblemError;
-use crate::genes::{LayerBits, NUM_LAYERS};
-use crate::model::ErrorModel;
-use crate::problem::{GeneLayout, MohaqProblem};
+use mohaq_precision::{GeneCodec, Operand};
 
-/// Gene indices of layer `l`: (weight gene, activation gene); equal for shared genes.
-fn genes_of_layer(layout: GeneLayout, l: usize) -> (usize, usize) {
-    match layout {
-        GeneLayout::Shared => (l, l),
-        // The paper's order: W L0..L3, A L0..L3, W P1..P3, A P1..P3, W FC, A FC.
-        GeneLayout::Independent => match l {
-            0..=3 => (l, l + 4),
-            4..=6 => (l + 4, l + 7),
-            _ => (14, 15),
-        },
+use crate::genes::LayerBits;
+use crate::model::ErrorModel;
+use crate::problem::MohaqProblem;
+
+/// Gene indices of layer `l` in `codec`'s order: (weight gene, activation gene); equal for
+/// shared genes.
+fn genes_of_layer(codec: &GeneCodec, l: usize) -> (usize, usize) {
+    let find = |operand: Operand| {
+        (0..codec.len()).find(|&g| {
+            let m = codec.meaning(g);
+            m.layer == l && (m.operand == operand || m.operand == Operand::Both)
+        })
+    };
+    match (find(Operand::Weight), find(Operand::Activation)) {
+        (Some(w), Some(a)) => (w, a),
+        _ => unreachable!("every layer of a codec has its genes"),
     }
 }
 
@@ -35,7 +39,7 @@ impl<M: ErrorModel> MohaqProblem<'_, M> {
         let layer = &workload.layers()[l];
         match self.platform() {
             Some(p) if self.kind() != crate::ExperimentKind::Compression => {
-                let mut bits = LayerBits::uniform(16);
+                let mut bits = LayerBits::uniform_for(workload.layers().len(), 16);
                 bits.weight[l] = weight;
                 bits.activation[l] = activation;
                 let cost = p.evaluate(workload, &bits.pairs())?;
@@ -58,9 +62,9 @@ impl<M: ErrorModel> MohaqProblem<'_, M> {
                 _ => Vec::new(),
             }
         };
-        (0..NUM_LAYERS)
+        (0..self.codec().table().len())
             .map(|l| {
-                let (wg, ag) = genes_of_layer(self.layout(), l);
+                let (wg, ag) = genes_of_layer(self.codec(), l);
                 let mut options = Vec::new();
                 for (wi, &w) in values(wg).iter().enumerate() {
                     if wg == ag {
@@ -88,7 +92,7 @@ impl<M: ErrorModel> LayerwiseProblem for MohaqProblem<'_, M> {
             .into_iter()
             .enumerate()
             .map(|(l, options)| {
-                let (wg, ag) = genes_of_layer(self.layout(), l);
+                let (wg, ag) = genes_of_layer(self.codec(), l);
                 options
                     .into_iter()
                     .map(|(wi, ai, w, a)| LayerOption {

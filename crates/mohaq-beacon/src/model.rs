@@ -8,6 +8,7 @@
 use std::path::Path;
 
 use mohaq_hw::{bits_to_mb, Workload};
+use mohaq_precision::LayerTable;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -22,9 +23,16 @@ pub trait ErrorModel: Sync {
     /// Short name for reports and store keys.
     fn name(&self) -> String;
 
-    /// The model's matrix layers in gene order (L0..L3, P1..P3, FC) with their weight counts
-    /// and MACs: model size and hardware cost are computed from it.
+    /// The model's matrix layers in layer order (as [`ErrorModel::layer_table`]) with their
+    /// weight counts and MACs: model size and hardware cost are computed from it.
     fn workload(&self) -> &Workload;
+
+    /// The model's matrix layers with their roles, in the workload's layer order: the search's
+    /// gene order comes from it (mohaq-precision's codec). The default is the paper's SRU
+    /// (L0..L3, P1..P3, FC); an LSTM/GRU returns its own (L.., R.., P.., FC).
+    fn layer_table(&self) -> LayerTable {
+        LayerTable::paper_sru()
+    }
 
     /// Requests the model serves differently than asked (e.g. fewer utterances than requested
     /// exist), for the run record.

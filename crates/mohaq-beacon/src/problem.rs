@@ -1,21 +1,22 @@
 //! The MOHAQ problem as a mohaq-evo [`Problem`]: genes → per-layer widths, the model's error and
 //! the platform's cost → objectives and normalised constraints of METHOD §5.3.
 //!
-//! Genes are indices into the allowed widths (mohaq-evo's `Variable::Choice`). A platform whose
-//! layers share one width (SiLago) gets 8 genes, one per layer; otherwise the paper's 16 genes.
+//! Genes are indices into the allowed widths (mohaq-evo's `Variable::Choice`), in the order of
+//! the codec over the model's layer table. A platform whose layers share one width (SiLago) gets
+//! one gene per layer (8 for the paper's SRU); otherwise two (the paper's 16 genes).
 //! Constraints are `value / limit − 1`, so that violations of different units add up sensibly
 //! in the constraint violation the tournament compares.
 
 use mohaq_evo::{Evaluation, Genes, Problem, Space, Variable};
 use mohaq_hw::Platform;
-use mohaq_precision::{rule, BitWidth};
+use mohaq_precision::{rule, BitWidth, GeneCodec};
 use rayon::prelude::*;
 
 use crate::beacons::BeaconSearch;
 use crate::dispatch::{sharded_ptq_scores, Dispatch, PtqContext};
 use crate::error::{GeneError, ProblemError};
 use crate::experiment::{Experiment, ExperimentKind};
-use crate::genes::{codec, LayerBits, NUM_LAYERS};
+use crate::genes::{LayerBits, MAX_LAYERS};
 use crate::limits::ResolvedLimits;
 use crate::model::{size_mb, ErrorModel};
 pub use crate::score::{CandidateScore, CostSummary};
@@ -27,6 +28,8 @@ pub use mohaq_precision::GeneLayout;
 pub struct MohaqProblem<'a, M: ErrorModel> {
     kind: ExperimentKind,
     layout: GeneLayout,
+    /// Genes ↔ widths for the model's layer table in `layout`.
+    codec: GeneCodec,
     space: Space,
     model: &'a M,
     platform: Option<&'a Platform>,
@@ -46,11 +49,26 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
         limits: ResolvedLimits,
     ) -> Result<Self, ProblemError> {
         let setup = |m: String| ProblemError::Setup(m);
-        if model.workload().layers().len() != NUM_LAYERS {
+        let table = model.layer_table();
+        let workload_names: Vec<&str> = model
+            .workload()
+            .layers()
+            .iter()
+            .map(|l| l.name.as_str())
+            .collect();
+        if table.names() != workload_names.as_slice() {
             return Err(setup(format!(
-                "model `{}` has {} matrix layers; the MOHAQ genes describe {NUM_LAYERS} (L0..L3, P1..P3, FC)",
+                "model `{}`: its layer table {:?} and its workload {:?} disagree",
                 model.name(),
-                model.workload().layers().len()
+                table.names(),
+                workload_names
+            )));
+        }
+        if table.len() > MAX_LAYERS {
+            return Err(setup(format!(
+                "model `{}` has {} matrix layers; the search handles at most {MAX_LAYERS}",
+                model.name(),
+                table.len()
             )));
         }
         check_platform(experiment, platform)?;
@@ -73,7 +91,7 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
         let choice = |widths: &[u32]| Variable::Choice {
             values: widths.iter().map(|&b| i64::from(b)).collect(),
         };
-        let codec = codec(layout);
+        let codec = GeneCodec::new(table, layout);
         let variables = (0..codec.len())
             .map(|g| {
                 if codec.is_weight_gene(g) {
@@ -104,6 +122,7 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
         Ok(Self {
             kind: experiment.kind,
             layout,
+            codec,
             space,
             model,
             platform,
@@ -151,6 +170,11 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
         self.layout
     }
 
+    /// Genes ↔ widths of this problem (the model's layer table in its layout).
+    pub fn codec(&self) -> &GeneCodec {
+        &self.codec
+    }
+
     pub fn kind(&self) -> ExperimentKind {
         self.kind
     }
@@ -185,12 +209,12 @@ impl<'a, M: ErrorModel> MohaqProblem<'a, M> {
             .into_iter()
             .map(|v| v as u32)
             .collect();
-        LayerBits::from_genes(self.layout, &values)
+        LayerBits::decode(&self.codec, &values)
     }
 
     /// The genes standing for `bits`, if the space holds them.
     pub fn genes_of(&self, bits: &LayerBits) -> Option<Genes> {
-        let values = bits.genes(self.layout)?;
+        let values = bits.genes_in(&self.codec)?;
         values
             .iter()
             .enumerate()

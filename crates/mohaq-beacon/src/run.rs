@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use mohaq_evo::{Nsga2, Nsga2Config, Observer};
 use mohaq_fsio::DirLock;
 use mohaq_hw::Platform;
+use mohaq_precision::{GeneCodec, LayerTable};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -22,7 +23,7 @@ use crate::dispatch::Dispatch;
 use crate::error::RunError;
 use crate::experiment::{BeaconMode, Experiment, ExperimentKind};
 use crate::fsio::{write_atomic, write_json_atomic};
-use crate::genes::{LayerBits, NUM_LAYERS};
+use crate::genes::LayerBits;
 use crate::limits::ResolvedLimits;
 use crate::model::{ErrorModel, Retrainer};
 use crate::problem::{CandidateScore, GeneLayout, MohaqProblem};
@@ -179,8 +180,12 @@ fn claim_run_dir(experiment: &Experiment, run_dir: &Path) -> Result<(), RunError
     })
 }
 
-/// The widths of an experiment's fixed beacons.
-pub fn fixed_beacon_bits(experiment: &Experiment) -> Result<Vec<LayerBits>, RunError> {
+/// The widths of an experiment's fixed beacons, as genes of the model's layer `table` (one per
+/// layer: shared, else two per layer).
+pub fn fixed_beacon_bits(
+    experiment: &Experiment,
+    table: &LayerTable,
+) -> Result<Vec<LayerBits>, RunError> {
     let Some(b) = &experiment.beacons else {
         return Ok(Vec::new());
     };
@@ -188,12 +193,7 @@ pub fn fixed_beacon_bits(experiment: &Experiment) -> Result<Vec<LayerBits>, RunE
         .iter()
         .enumerate()
         .map(|(i, genes)| {
-            let layout = if genes.len() == NUM_LAYERS {
-                GeneLayout::Shared
-            } else {
-                GeneLayout::Independent
-            };
-            LayerBits::from_genes(layout, genes)
+            LayerBits::decode(&GeneCodec::for_count(table.clone(), genes.len()), genes)
                 .map_err(|e| RunError::Invalid(format!("beacons.fixed[{i}]: {e}")))
         })
         .collect()
@@ -239,12 +239,12 @@ fn open_beacon_search<'a, M: ErrorModel>(
         search = search.with_dispatch(dispatch.clone());
     }
     if section.mode == BeaconMode::Fixed {
-        let fixed = fixed_beacon_bits(experiment)?;
+        let fixed = fixed_beacon_bits(experiment, problem.codec().table())?;
         for bits in &fixed {
             if problem.genes_of(bits).is_none() {
                 return Err(RunError::Invalid(format!(
                     "fixed beacon {} is outside the search space of this platform",
-                    bits.display_genes()
+                    bits.display_in(problem.codec())
                 )));
             }
         }
@@ -313,7 +313,7 @@ pub fn run_search<M: ErrorModel>(
         .enumerate()
         .map(|(index, (score, test_error))| FrontSolution {
             index,
-            genes_display: score.bits.display_genes(),
+            genes_display: score.bits.display_in(problem.codec()),
             score,
             test_error,
         })

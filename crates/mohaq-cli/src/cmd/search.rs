@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use mohaq_app::progress::{GenerationProgress, TimeBudget};
-use mohaq_app::sru_model::SruModel;
+use mohaq_app::search_model::SearchModel;
 use mohaq_beacon::{run_search, Experiment, Retrainer, RunOptions};
 
 /// Arguments of `mohaq search`.
@@ -67,11 +67,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     mohaq_beacon::problem::check_platform(&experiment, platform.as_ref())
         .with_context(|| args.experiment.display().to_string())?;
     eprintln!("loading the model and the dev/test subsets ...");
-    let model = SruModel::for_experiment(&experiment, Path::new("."), args.data.as_deref())
+    let model = SearchModel::for_experiment(&experiment, Path::new("."), args.data.as_deref())
         .with_context(|| format!("model of {}", args.experiment.display()))?;
     let (dev, test) = model.subset_sizes();
     eprintln!(
-        "optimisation subset: {dev} dev utterances; test: {test} utterances; run dir {}",
+        "{} model; optimisation subset: {dev} dev utterances; test: {test} utterances; run dir {}",
+        model.kind_name(),
         out.display()
     );
     let dispatch = args

@@ -87,6 +87,36 @@ impl RnnEvaluator {
         ))
     }
 
+    /// The score of given log-probabilities of this set's frames (utterances concatenated in
+    /// order, `classes` per frame), decoded with this evaluator's decoder: how posteriors made
+    /// elsewhere (PyTorch) are scored exactly as mohaq scores its own.
+    pub fn score_log_probs(&self, log_probs: &[f32]) -> Result<EvalResult, RnnError> {
+        let start = Instant::now();
+        let classes = self.model.params().config.classes;
+        let frames: usize = self.data.iter().map(|u| u.frames).sum();
+        if log_probs.len() != frames * classes {
+            return Err(RnnError::Input(format!(
+                "{} log-probabilities for {frames} frames × {classes} classes",
+                log_probs.len()
+            )));
+        }
+        let mut offset = 0;
+        let scores: Vec<UtteranceScore> = self
+            .data
+            .iter()
+            .map(|u| {
+                let lp = &log_probs[offset..offset + u.frames * classes];
+                offset += u.frames * classes;
+                self.score(u, lp)
+            })
+            .collect();
+        Ok(sum_scores(
+            &self.data,
+            &scores,
+            start.elapsed().as_secs_f64(),
+        ))
+    }
+
     /// Scores `widths` with per-utterance activation calibration (the search's mode).
     pub fn evaluate(&self, widths: &[LayerWidths]) -> Result<EvalResult, RnnError> {
         Ok(self.run(widths, ActivationMode::PerUtterance)?.0)
