@@ -266,6 +266,16 @@ fn broken_audio_is_refused_naming_the_file() {
             "shorter than one 25 ms feature frame",
         ),
         ("fake.flac", b"fLaC\0\0\0\x22garbage".to_vec(), "fake.flac"),
+        // A corpus FLAC cut short: found while it is streamed, the same error as read whole.
+        (
+            "short.flac",
+            std::fs::read(
+                workspace_root().join("../shared/data/kathleen/arctic_a0001_1592748574.flac"),
+            )
+            .unwrap()[..30000]
+                .to_vec(),
+            "truncated audio",
+        ),
     ];
     for (name, bytes, about) in cases {
         let path = dir.path().join(name);

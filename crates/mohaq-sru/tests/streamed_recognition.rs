@@ -1,10 +1,12 @@
 //! `mohaq infer` streams WAV files from disk (two passes, a block at a time) instead of decoding
 //! them whole; the phones, frame count and segments must be exactly those of the whole-file
-//! path, for a normal utterance and for a recording long enough to run in several segments.
+//! path, for a normal utterance, a recording long enough to run in several segments, and a
+//! corpus FLAC file.
 
 use std::path::PathBuf;
 
-use mohaq_sru::data::audio::{encode_wav, read_audio};
+use mohaq_sru::data::audio::{encode_wav, read_audio, read_audio_with, AudioPolicy};
+use mohaq_sru::data::stream::AudioStream;
 use mohaq_sru::deploy::recogniser::SEGMENT_FRAMES;
 use mohaq_sru::deploy::Recogniser;
 
@@ -47,4 +49,17 @@ fn streamed_recognition_equals_the_whole_file_path() {
             assert!(streamed.segments >= 2, "{}", streamed.segments);
         }
     }
+    // A corpus FLAC file, decoded frame by frame: the same samples and phones.
+    let flac = data_dir().join("kathleen/arctic_a0001_1592748574.flac");
+    let policy = AudioPolicy::converting(16000);
+    let mut stream = AudioStream::open(&flac, policy)
+        .unwrap()
+        .expect("FLAC is streamed");
+    let mut samples = Vec::new();
+    while stream.read_into(1000, &mut samples).unwrap() > 0 {}
+    assert_eq!(samples, read_audio_with(&flac, policy).unwrap().0.samples);
+    assert_eq!(
+        recogniser.recognise_file(&flac).unwrap(),
+        recogniser.recognise_whole_file(&flac).unwrap()
+    );
 }

@@ -250,6 +250,11 @@ pub(crate) fn to_int16(v: f32) -> i16 {
     v.round().clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16
 }
 
+/// FLAC samples are integers of `bits` bits: the factor that puts them on the int16 scale.
+pub(crate) fn flac_scale(bits: u32) -> f32 {
+    2f32.powi(16 - bits as i32)
+}
+
 fn decode_flac(path: &Path, bytes: &[u8]) -> Result<Decoded, DataError> {
     let format_err = |e: claxon::Error| DataError::AudioFormat {
         path: path.to_path_buf(),
@@ -264,8 +269,7 @@ fn decode_flac(path: &Path, bytes: &[u8]) -> Result<Decoded, DataError> {
             supported: "4 to 32-bit samples",
         });
     }
-    // FLAC samples are integers of `bits_per_sample` bits; scale them to the int16 range.
-    let scale = 2f32.powi(16 - info.bits_per_sample as i32);
+    let scale = flac_scale(info.bits_per_sample);
     let expected = info.samples.map(|frames| frames * u64::from(info.channels));
     let mut samples =
         Vec::with_capacity(expected.unwrap_or(0).min(bytes.len() as u64 * 4) as usize);

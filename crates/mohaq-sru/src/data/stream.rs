@@ -2,14 +2,16 @@
 //!
 //! Why: `mohaq infer` on half an hour of audio held the file's bytes, its samples as floats and
 //! as integers at once (about 1.3 KB per 10 ms frame). An [`AudioStream`] reads the samples of a
-//! WAV or SPHERE file from disk a block at a time, converted exactly as [`super::audio`] converts
-//! a whole file (the same per-sample scaling and per-frame downmix), so a streamed recording
-//! gives the same samples, bit for bit.
+//! WAV, SPHERE or FLAC file from disk a block (FLAC: a frame) at a time, converted exactly as
+//! [`super::audio`] converts a whole file (the same per-sample scaling and per-frame downmix),
+//! so a streamed recording gives the same samples, bit for bit.
 //!
 //! Only files that need no resampling are streamed (the resampler's filter spans block
-//! boundaries); [`AudioStream::open`] answers `None` for those, for FLAC, and for anything
-//! irregular (a truncated file, a header it cannot find in the first [`HEADER_PROBE`] bytes),
-//! and the caller reads the file whole, which also gives the usual error for a broken one.
+//! boundaries); [`AudioStream::open`] answers `None` for those and for anything irregular (a
+//! truncated WAV, a header it cannot find in the first [`HEADER_PROBE`] bytes, a FLAC without
+//! its length), and the caller reads the file whole, which also gives the usual error for a
+//! broken one. A FLAC file that ends early is found only while it is read: the same
+//! "truncated" error, then.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -31,13 +33,28 @@ enum Encoding {
     Sphere { little_endian: bool },
 }
 
+/// Where the samples come from.
+enum Source {
+    /// Uncompressed samples read straight from the file.
+    Pcm {
+        reader: BufReader<File>,
+        encoding: Encoding,
+        sample_bytes: usize,
+    },
+    /// FLAC frames decoded one at a time; `decoded` holds interleaved samples (int16 scale) of
+    /// the last frame not handed out yet.
+    Flac {
+        reader: Box<claxon::FlacReader<BufReader<File>>>,
+        scale: f32,
+        decoded: Vec<f32>,
+    },
+}
+
 /// The mono samples of one recording at the policy's rate, read in blocks.
 pub struct AudioStream {
     path: PathBuf,
-    reader: BufReader<File>,
-    encoding: Encoding,
+    source: Source,
     channels: usize,
-    sample_bytes: usize,
     /// Frames (one sample per channel) not read yet.
     remaining: u64,
     /// Samples (per channel) read so far, for error messages.
@@ -48,7 +65,7 @@ pub struct AudioStream {
 
 impl AudioStream {
     /// Opens `path` when it can be streamed exactly as it would be read whole: WAV (any width
-    /// and channel count) or SPHERE PCM, already at `policy.sample_rate`. `Ok(None)`: read the
+    /// and channel count), SPHERE PCM or FLAC, already at `policy.sample_rate`. `Ok(None)`: read the
     /// file whole instead. Errors are those of opening the file.
     pub fn open(path: &Path, policy: AudioPolicy) -> Result<Option<Self>, DataError> {
         let mut file = File::open(path).map_err(|e| DataError::io(path, e))?;
@@ -58,6 +75,9 @@ impl AudioStream {
             .take(HEADER_PROBE)
             .read_to_end(&mut head)
             .map_err(|e| DataError::io(path, e))?;
+        if detect_format(&head) == Some(AudioFormat::Flac) {
+            return Self::open_flac(path, policy);
+        }
         let layout = match detect_format(&head) {
             Some(AudioFormat::Wav) => wav::data_chunk(path, &head).ok().map(|(spec, at, len)| {
                 let frame_bytes = u64::from(spec.channels * spec.bits / 8);
@@ -96,10 +116,12 @@ impl AudioStream {
             .map_err(|e| DataError::io(path, e))?;
         Ok(Some(Self {
             path: path.to_path_buf(),
-            reader: BufReader::with_capacity(1 << 16, file),
-            encoding,
+            source: Source::Pcm {
+                reader: BufReader::with_capacity(1 << 16, file),
+                encoding,
+                sample_bytes: (spec.bits / 8) as usize,
+            },
             channels: spec.channels as usize,
-            sample_bytes: (spec.bits / 8) as usize,
             remaining: frames,
             read: 0,
             total: frames,
@@ -109,6 +131,44 @@ impl AudioStream {
                 channels: spec.channels,
                 bits: spec.bits,
                 float: spec.float,
+            },
+        }))
+    }
+
+    /// A FLAC file whose stream info gives its length, at the policy's rate; the samples are
+    /// scaled as the whole-file decoder scales them.
+    fn open_flac(path: &Path, policy: AudioPolicy) -> Result<Option<Self>, DataError> {
+        let file = File::open(path).map_err(|e| DataError::io(path, e))?;
+        let Ok(reader) = claxon::FlacReader::new(BufReader::with_capacity(1 << 16, file)) else {
+            return Ok(None);
+        };
+        let info = reader.streaminfo();
+        let frames = info.samples.unwrap_or(0);
+        let usable = (4..=32).contains(&info.bits_per_sample)
+            && info.channels > 0
+            && (info.channels == 1 || policy.convert)
+            && info.sample_rate == policy.sample_rate
+            && frames > 0;
+        if !usable {
+            return Ok(None);
+        }
+        Ok(Some(Self {
+            path: path.to_path_buf(),
+            source: Source::Flac {
+                reader: Box::new(reader),
+                scale: super::audio::flac_scale(info.bits_per_sample),
+                decoded: Vec::new(),
+            },
+            channels: info.channels as usize,
+            remaining: frames,
+            read: 0,
+            total: frames,
+            conversion: Conversion {
+                source_rate: info.sample_rate,
+                target_rate: policy.sample_rate,
+                channels: info.channels,
+                bits: info.bits_per_sample,
+                float: false,
             },
         }))
     }
@@ -133,34 +193,58 @@ impl AudioStream {
         if n == 0 {
             return Ok(0);
         }
-        let mut raw = vec![0u8; n * self.channels * self.sample_bytes];
-        self.reader
-            .read_exact(&mut raw)
-            .map_err(|e| DataError::io(&self.path, e))?;
-        let values: Vec<f32> = match self.encoding {
-            Encoding::Wav(spec) => {
-                let mut values = Vec::with_capacity(n * self.channels);
-                for chunk in raw.chunks_exact(self.sample_bytes) {
-                    let value = wav::sample_value(chunk, spec.float);
-                    if !value.is_finite() {
-                        let at = self.read * self.channels as u64 + values.len() as u64;
-                        return Err(wav::not_finite(&self.path, at));
-                    }
-                    values.push(value);
-                }
-                values
+        let values = match &mut self.source {
+            Source::Pcm {
+                reader,
+                encoding,
+                sample_bytes,
+            } => {
+                let mut raw = vec![0u8; n * self.channels * *sample_bytes];
+                reader
+                    .read_exact(&mut raw)
+                    .map_err(|e| DataError::io(&self.path, e))?;
+                pcm_values(
+                    &self.path,
+                    &raw,
+                    *encoding,
+                    *sample_bytes,
+                    self.channels,
+                    self.read,
+                )?
             }
-            Encoding::Sphere { little_endian } => raw
-                .chunks_exact(2)
-                .map(|b| {
-                    let pair = [b[0], b[1]];
-                    f32::from(if little_endian {
-                        i16::from_le_bytes(pair)
-                    } else {
-                        i16::from_be_bytes(pair)
-                    })
-                })
-                .collect(),
+            Source::Flac {
+                reader,
+                scale,
+                decoded,
+            } => {
+                let wanted = n * self.channels;
+                let (path, total, read, channels) =
+                    (&self.path, self.total, self.read, self.channels);
+                let truncated = |buffered: usize| DataError::Truncated {
+                    path: path.clone(),
+                    expected: total,
+                    found: read + (buffered / channels) as u64,
+                };
+                while decoded.len() < wanted {
+                    let block = reader
+                        .blocks()
+                        .read_next_or_eof(Vec::new())
+                        .map_err(|e| match e {
+                            claxon::Error::IoError(_) => truncated(decoded.len()),
+                            other => DataError::AudioFormat {
+                                path: path.clone(),
+                                reason: other.to_string(),
+                            },
+                        })?
+                        .ok_or_else(|| truncated(decoded.len()))?;
+                    for i in 0..block.duration() {
+                        for ch in 0..block.channels() {
+                            decoded.push(block.sample(ch, i) as f32 * *scale);
+                        }
+                    }
+                }
+                decoded.drain(..wanted).collect()
+            }
         };
         let mono = if self.channels > 1 {
             resample::downmix(&values, self.channels)
@@ -172,6 +256,42 @@ impl AudioStream {
         self.read += n as u64;
         Ok(n)
     }
+}
+
+/// The samples of raw PCM bytes on the int16 scale; `read` frames came before (error index).
+fn pcm_values(
+    path: &Path,
+    raw: &[u8],
+    encoding: Encoding,
+    sample_bytes: usize,
+    channels: usize,
+    read: u64,
+) -> Result<Vec<f32>, DataError> {
+    Ok(match encoding {
+        Encoding::Wav(spec) => {
+            let mut values = Vec::with_capacity(raw.len() / sample_bytes);
+            for chunk in raw.chunks_exact(sample_bytes) {
+                let value = wav::sample_value(chunk, spec.float);
+                if !value.is_finite() {
+                    let at = read * channels as u64 + values.len() as u64;
+                    return Err(wav::not_finite(path, at));
+                }
+                values.push(value);
+            }
+            values
+        }
+        Encoding::Sphere { little_endian } => raw
+            .chunks_exact(2)
+            .map(|b| {
+                let pair = [b[0], b[1]];
+                f32::from(if little_endian {
+                    i16::from_le_bytes(pair)
+                } else {
+                    i16::from_be_bytes(pair)
+                })
+            })
+            .collect(),
+    })
 }
 
 #[cfg(test)]
