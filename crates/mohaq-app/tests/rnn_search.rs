@@ -292,3 +292,17 @@ fn quantized_errors_move_and_float_is_the_reference() {
     let err = model.error(&LayerBits::uniform(8), None).unwrap_err();
     assert!(err.to_string().contains("tiny-lstm"), "{err}");
 }
+
+#[test]
+fn shipped_lstm_experiments_parse_and_share_one_model() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut models = Vec::new();
+    for name in mohaq_app::lstm_reproduce::LSTM_EXPERIMENTS {
+        let path = root.join("experiments").join(format!("{name}.toml"));
+        let e = Experiment::from_file(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(e.name, name);
+        assert!(!e.uses_beacons(), "{name}: LSTM searches are PTQ only");
+        models.push((e.model, e.data));
+    }
+    assert_eq!(models[0], models[1]);
+}
