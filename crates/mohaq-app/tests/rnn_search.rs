@@ -306,3 +306,42 @@ fn shipped_lstm_experiments_parse_and_share_one_model() {
     }
     assert_eq!(models[0], models[1]);
 }
+
+#[test]
+fn lstm_report_section_has_a_table_and_plot_per_search() {
+    use mohaq_app::lstm_reproduce::{lstm_section, LstmResults};
+    use mohaq_app::reproduce::SearchResult;
+    let model = tiny_model();
+    let dir = tempfile::tempdir().unwrap();
+    let bf = bitfusion();
+    let result = |text: &str, platform: Option<&Platform>, name: &str| SearchResult {
+        front: run(&experiment(text), &model, platform, &dir.path().join(name)),
+        run_dir: dir.path().join(name),
+        seconds: 1.0,
+    };
+    let r = LstmResults {
+        model: model.name(),
+        architecture: model.config().describe(),
+        genes: 10,
+        float_error: model.float_error().unwrap(),
+        fp32_size_mb: mohaq_beacon::model::fp32_size_mb(model.workload()),
+        error_note: model.error_note(),
+        compression: result(COMPRESSION, None, "c"),
+        bitfusion: result(BITFUSION, Some(&bf), "b"),
+        quick: None,
+    };
+    let text = lstm_section(dir.path(), Some(&r)).unwrap();
+    for name in ["lstm-compression", "lstm-bitfusion"] {
+        assert!(text.contains(&format!("({name}.svg)")), "{text}");
+        assert!(dir.path().join(format!("{name}.svg")).is_file());
+    }
+    let rows = text
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
+        .count();
+    assert_eq!(
+        rows,
+        r.compression.front.solutions.len() + r.bitfusion.front.solutions.len()
+    );
+    assert!(lstm_section(dir.path(), None).unwrap().contains("Not run"));
+}
