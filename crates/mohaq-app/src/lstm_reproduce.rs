@@ -176,7 +176,8 @@ fn front_table(front: &FrontFile) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| # | widths (W L | A L | W R | A R | FC) | PER search (%) | PER test (%) | size (MB) |{}",
+        "| # | widths: weights \\| activations of L.., then R.., P.., FC (W,A) | PER search (%) | \
+         PER test (%) | size (MB) |{}",
         if speedup { " speedup |" } else { "" }
     );
     let _ = writeln!(

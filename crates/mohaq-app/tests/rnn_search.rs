@@ -343,5 +343,12 @@ fn lstm_report_section_has_a_table_and_plot_per_search() {
         rows,
         r.compression.front.solutions.len() + r.bitfusion.front.solutions.len()
     );
+    // Every table row has as many cells as its header (no unescaped `|` splits a cell).
+    let cells = |l: &str| l.replace("\\|", "").matches('|').count();
+    for table in text.split("\n\n").filter(|t| t.starts_with("| #")) {
+        let mut lines = table.lines();
+        let header = cells(lines.next().unwrap());
+        assert!(lines.all(|l| cells(l) == header), "{table}");
+    }
     assert!(lstm_section(dir.path(), None).unwrap().contains("Not run"));
 }
