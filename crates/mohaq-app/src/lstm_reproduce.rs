@@ -28,11 +28,11 @@ pub const LSTM_EXPERIMENTS: [&str; 2] = ["lstm-compression", "lstm-bitfusion"];
 /// `--quick` budget of the LSTM searches: population, offspring per generation, generations,
 /// optimisation subset (first N dev utterances) and test subset.
 pub const LSTM_QUICK: LstmQuick = LstmQuick {
-    pop_size: 12,
-    n_offsprings: 6,
-    n_gen: 6,
-    dev_utterances: 8,
-    test_utterances: 16,
+    pop_size: 10,
+    n_offsprings: 5,
+    n_gen: 5,
+    dev_utterances: 6,
+    test_utterances: 8,
 };
 
 /// See [`LSTM_QUICK`].
@@ -176,7 +176,8 @@ fn front_table(front: &FrontFile) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| # | widths (W L | A L | W R | A R | FC) | PER search (%) | PER test (%) | size (MB) |{}",
+        "| # | widths: weights \\| activations of L.., then R.., P.., FC (W,A) | PER search (%) | \
+         PER test (%) | size (MB) |{}",
         if speedup { " speedup |" } else { "" }
     );
     let _ = writeln!(

@@ -292,3 +292,63 @@ fn quantized_errors_move_and_float_is_the_reference() {
     let err = model.error(&LayerBits::uniform(8), None).unwrap_err();
     assert!(err.to_string().contains("tiny-lstm"), "{err}");
 }
+
+#[test]
+fn shipped_lstm_experiments_parse_and_share_one_model() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut models = Vec::new();
+    for name in mohaq_app::lstm_reproduce::LSTM_EXPERIMENTS {
+        let path = root.join("experiments").join(format!("{name}.toml"));
+        let e = Experiment::from_file(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(e.name, name);
+        assert!(!e.uses_beacons(), "{name}: LSTM searches are PTQ only");
+        models.push((e.model, e.data));
+    }
+    assert_eq!(models[0], models[1]);
+}
+
+#[test]
+fn lstm_report_section_has_a_table_and_plot_per_search() {
+    use mohaq_app::lstm_reproduce::{lstm_section, LstmResults};
+    use mohaq_app::reproduce::SearchResult;
+    let model = tiny_model();
+    let dir = tempfile::tempdir().unwrap();
+    let bf = bitfusion();
+    let result = |text: &str, platform: Option<&Platform>, name: &str| SearchResult {
+        front: run(&experiment(text), &model, platform, &dir.path().join(name)),
+        run_dir: dir.path().join(name),
+        seconds: 1.0,
+    };
+    let r = LstmResults {
+        model: model.name(),
+        architecture: model.config().describe(),
+        genes: 10,
+        float_error: model.float_error().unwrap(),
+        fp32_size_mb: mohaq_beacon::model::fp32_size_mb(model.workload()),
+        error_note: model.error_note(),
+        compression: result(COMPRESSION, None, "c"),
+        bitfusion: result(BITFUSION, Some(&bf), "b"),
+        quick: None,
+    };
+    let text = lstm_section(dir.path(), Some(&r)).unwrap();
+    for name in ["lstm-compression", "lstm-bitfusion"] {
+        assert!(text.contains(&format!("({name}.svg)")), "{text}");
+        assert!(dir.path().join(format!("{name}.svg")).is_file());
+    }
+    let rows = text
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
+        .count();
+    assert_eq!(
+        rows,
+        r.compression.front.solutions.len() + r.bitfusion.front.solutions.len()
+    );
+    // Every table row has as many cells as its header (no unescaped `|` splits a cell).
+    let cells = |l: &str| l.replace("\\|", "").matches('|').count();
+    for table in text.split("\n\n").filter(|t| t.starts_with("| #")) {
+        let mut lines = table.lines();
+        let header = cells(lines.next().unwrap());
+        assert!(lines.all(|l| cells(l) == header), "{table}");
+    }
+    assert!(lstm_section(dir.path(), None).unwrap().contains("Not run"));
+}
