@@ -95,6 +95,36 @@ pub struct SearchSection {
     /// without a platform). A width the platform cannot run is an error.
     #[serde(default)]
     pub widths: Option<Vec<u32>>,
+    /// Which search runs; absent means [`SearchStrategy::Default`]. Kept absent in run
+    /// directories written without it, so their experiment copies still compare equal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<SearchStrategy>,
+}
+
+/// The search an experiment runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchStrategy {
+    /// Seeded NSGA-II with local refinement around the front (mohaq-evo's `RefinedNsga2`),
+    /// spending the same number of evaluations the paper's settings plan.
+    #[default]
+    Default,
+    /// The MOHAQ authors' NSGA-II, generation by generation (METHOD §5.2).
+    Paper,
+}
+
+impl SearchSection {
+    /// The strategy that runs: the explicit field, else the default.
+    pub fn strategy(&self) -> SearchStrategy {
+        self.strategy.unwrap_or_default()
+    }
+
+    /// Evaluations the settings plan, counted as pymoo counts generations (the initial
+    /// population is generation 1): `pop_size + (n_gen − 1) × n_offsprings`.
+    pub fn planned_evaluations(&self) -> usize {
+        self.pop_size
+            .saturating_add(self.n_gen.saturating_sub(1).saturating_mul(self.n_offsprings))
+    }
 }
 
 fn default_pop_size() -> usize {
