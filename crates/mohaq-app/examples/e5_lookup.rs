@@ -128,7 +128,13 @@ fn tune_default<P: mohaq_evo::LayerwiseProblem>(
 ) -> Result<(), Box<dyn std::error::Error>> {
     use mohaq_evo::Strategy;
     let reference = mohaq_evo::reference_point(true_front)?;
-    let grid = [(40, 10, 10), (40, 10, 20), (40, 5, 5), (20, 10, 10), (40, 10, 5)];
+    let grid = [
+        (40, 10, 10),
+        (40, 10, 20),
+        (40, 5, 5),
+        (20, 10, 10),
+        (40, 10, 5),
+    ];
     for (pop, off, local) in grid {
         let mut search = default_search();
         search.config.pop_size = pop;

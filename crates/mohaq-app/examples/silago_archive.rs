@@ -8,11 +8,11 @@
 
 use std::path::{Path, PathBuf};
 
+use mohaq_app::search_quality::within_size_limit;
 use mohaq_app::sru_model::SruModel;
 use mohaq_beacon::limits::ResolvedLimits;
 use mohaq_beacon::model::{fp32_size_mb, ErrorModel};
 use mohaq_beacon::{Experiment, MohaqProblem};
-use mohaq_app::search_quality::within_size_limit;
 use mohaq_evo::{exhaustive_front, EvaluationArchive};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

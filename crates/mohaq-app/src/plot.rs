@@ -409,7 +409,10 @@ mod tests {
         let svg = std::fs::read_to_string(&path).unwrap();
         assert!(svg.matches("<circle").count() >= 2, "{svg}");
         for budget in ["90", "180", "630", "2000"] {
-            assert!(svg.contains(&format!(">{budget}</text>")), "x label {budget}: {svg}");
+            assert!(
+                svg.contains(&format!(">{budget}</text>")),
+                "x label {budget}: {svg}"
+            );
         }
         assert!(svg.contains("random"));
         curves_svg(&path, "E5", "evaluations", "HV ratio", &[], &[]).unwrap();

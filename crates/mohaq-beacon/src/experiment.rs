@@ -122,8 +122,11 @@ impl SearchSection {
     /// Evaluations the settings plan, counted as pymoo counts generations (the initial
     /// population is generation 1): `pop_size + (n_gen − 1) × n_offsprings`.
     pub fn planned_evaluations(&self) -> usize {
-        self.pop_size
-            .saturating_add(self.n_gen.saturating_sub(1).saturating_mul(self.n_offsprings))
+        self.pop_size.saturating_add(
+            self.n_gen
+                .saturating_sub(1)
+                .saturating_mul(self.n_offsprings),
+        )
     }
 }
 

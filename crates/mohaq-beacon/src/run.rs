@@ -354,8 +354,7 @@ pub fn run_search<M: ErrorModel>(
                 )
             }
             SearchStrategy::Default => {
-                let outcome =
-                    run_default_search(experiment, &problem, run_dir, options, observer)?;
+                let outcome = run_default_search(experiment, &problem, run_dir, options, observer)?;
                 (
                     outcome.archive,
                     outcome.batches,

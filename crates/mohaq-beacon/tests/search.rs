@@ -59,6 +59,12 @@ epochs = 2
 max_beacons = 3
 "#;
 
+/// `exp` with the paper's NSGA-II instead of the default search.
+fn paper(mut exp: Experiment) -> Experiment {
+    exp.search.strategy = Some(mohaq_beacon::SearchStrategy::Paper);
+    exp
+}
+
 fn options() -> RunOptions {
     RunOptions::default()
 }
@@ -112,7 +118,7 @@ fn compression_search_is_deterministic_and_feasible() {
     for f in [
         "experiment.toml",
         "limits.json",
-        "checkpoint.json",
+        mohaq_evo::strategy::resumable::STRATEGY_CHECKPOINT_FILE,
         "front.json",
     ] {
         assert!(dir.path().join("a").join(f).is_file(), "{f}");
@@ -282,7 +288,8 @@ fn run_dir_of_another_experiment_is_refused() {
 
 #[test]
 fn dynamic_beacons_lower_errors_and_are_reused_on_resume() {
-    let exp = experiment(BITFUSION_BEACON);
+    // The paper's search, whose trajectory on this small budget meets promising candidates.
+    let exp = paper(experiment(BITFUSION_BEACON));
     let bf = platform("bitfusion.toml");
     let dir = tempfile::tempdir().unwrap();
     let model = SyntheticModel::new();
@@ -366,7 +373,8 @@ fn dynamic_beacons_lower_errors_and_are_reused_on_resume() {
 
 #[test]
 fn corrupt_beacon_file_stops_a_resumed_run_with_a_clear_error() {
-    let exp = experiment(BITFUSION_BEACON);
+    // The paper's search, whose trajectory on this small budget meets promising candidates.
+    let exp = paper(experiment(BITFUSION_BEACON));
     let bf = platform("bitfusion.toml");
     let dir = tempfile::tempdir().unwrap();
     let run_dir = dir.path().join("run");
@@ -548,8 +556,16 @@ fn default_search_resumes_to_the_same_front_and_honours_its_cap() {
         }
     };
     let split = dir.path().join("split");
-    let partial =
-        run_search(&exp, &first, None, None, &split, &options(), &mut stop_after_3).unwrap();
+    let partial = run_search(
+        &exp,
+        &first,
+        None,
+        None,
+        &split,
+        &options(),
+        &mut stop_after_3,
+    )
+    .unwrap();
     assert!(!partial.completed);
     assert!(partial.n_evaluations < whole.n_evaluations);
     let second = SyntheticModel::new();
@@ -569,14 +585,34 @@ fn default_search_resumes_to_the_same_front_and_honours_its_cap() {
     let unlimited = exp.clone().without_generation_limit();
     let cap_dir = dir.path().join("capped");
     let model = SyntheticModel::new();
-    let front = run_search(&unlimited, &model, None, None, &cap_dir, &capped(23), &mut Silent)
-        .unwrap();
+    let front = run_search(
+        &unlimited,
+        &model,
+        None,
+        None,
+        &cap_dir,
+        &capped(23),
+        &mut Silent,
+    )
+    .unwrap();
     assert_eq!(front.n_evaluations, 23);
-    let front = run_search(&unlimited, &model, None, None, &cap_dir, &capped(57), &mut Silent)
-        .unwrap();
+    let front = run_search(
+        &unlimited,
+        &model,
+        None,
+        None,
+        &cap_dir,
+        &capped(57),
+        &mut Silent,
+    )
+    .unwrap();
     assert_eq!(front.n_evaluations, 57);
     assert!(front.resumed_from.is_some());
-    assert_eq!(model.evaluations(), 57, "the first 23 were replayed, not repeated");
+    assert_eq!(
+        model.evaluations(),
+        57,
+        "the first 23 were replayed, not repeated"
+    );
 
     let mut paper = exp.clone();
     paper.search.strategy = Some(SearchStrategy::Paper);

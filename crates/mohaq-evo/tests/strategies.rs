@@ -339,7 +339,9 @@ fn runs_are_deterministic_per_seed_at_any_thread_count() {
             paper_nsga2().run(&problem, 150, 9).unwrap(),
             default_search().run(&problem, 150, 9).unwrap(),
             refined_search().run(&problem, 150, 9).unwrap(),
-            refined_search().run(&Additive::interacting(5), 150, 9).unwrap(),
+            refined_search()
+                .run(&Additive::interacting(5), 150, 9)
+                .unwrap(),
             GreedyDescent.run(&problem, 150, 9).unwrap(),
             KnapsackSearch.run(&problem, 150, 9).unwrap(),
         ]
@@ -578,7 +580,10 @@ fn refined_search_finds_exact_fronts_with_and_without_interactions() {
                     .hv_ratio
             };
             let refined = hv(run.front_after(b));
-            let seeded = hv(default_search().run(&problem, b, seed).unwrap().front_after(b));
+            let seeded = hv(default_search()
+                .run(&problem, b, seed)
+                .unwrap()
+                .front_after(b));
             let nsga2 = hv(paper_nsga2().run(&problem, b, seed).unwrap().front_after(b));
             assert!(
                 refined >= seeded - 1e-12 && refined >= nsga2 - 1e-12,
@@ -657,6 +662,8 @@ fn a_stopped_refined_search_resumes_by_replay_to_the_same_run() {
     assert_eq!(made + second.1.load(Ordering::Relaxed), budget);
 
     let other = Replay::open(&problem, dir.path(), "another strategy", budget);
-    let err = other.err().expect("another strategy's checkpoint is refused");
+    let err = other
+        .err()
+        .expect("another strategy's checkpoint is refused");
     assert!(err.to_string().contains("strategy"), "{err}");
 }

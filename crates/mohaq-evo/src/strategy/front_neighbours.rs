@@ -155,7 +155,10 @@ pub fn ranked_neighbours(
         .filter(|r| r.evaluation.is_feasible());
     let staircase = Staircase::of(feasible.filter_map(|r| {
         let choice = model.choice_of(&r.genes)?;
-        Some((model.cost(&choice), r.evaluation.objectives[error_objective]))
+        Some((
+            model.cost(&choice),
+            r.evaluation.objectives[error_objective],
+        ))
     }));
     let mut best: GeneKeyMap<(f64, Genes)> = GeneKeyMap::default();
     for parent in archive.pareto_front() {

@@ -61,7 +61,10 @@ impl<P: LayerwiseProblem> Strategy<P> for RefinedNsga2 {
     }
 
     fn run(&self, problem: &P, budget: usize, seed: u64) -> Result<StrategyRun, Nsga2Error> {
-        let mut evaluator = BudgetedEvaluator::new(problem, budget);
+        // Seeding spends at most one population's worth: a space with many options per layer
+        // (Bit Fusion's 16 width pairs) would otherwise spend a small budget on single-layer
+        // measurements alone; options left unmeasured are refined last.
+        let mut evaluator = BudgetedEvaluator::new(problem, budget.min(self.config.pop_size));
         let seeded = seed_candidates(&mut evaluator, self.config.pop_size, self.model_sensitivity)?;
         let mut state = Nsga2State::new(seed);
         state.archive = evaluator.into_archive();

@@ -202,7 +202,11 @@ impl<'a, P: Problem> Replay<'a, P> {
 
     /// Runs `strategy_run` on this problem, reporting each batch to `observer` on this thread,
     /// and returns every evaluation made (including those replayed from the checkpoint).
-    pub fn drive<F>(&self, observer: &mut dyn Observer, strategy_run: F) -> Result<ReplayOutcome, Nsga2Error>
+    pub fn drive<F>(
+        &self,
+        observer: &mut dyn Observer,
+        strategy_run: F,
+    ) -> Result<ReplayOutcome, Nsga2Error>
     where
         F: FnOnce(&Self) -> Result<StrategyRun, Nsga2Error> + Send,
         P: Sync,

@@ -101,6 +101,12 @@ pub fn seed_candidates<P: LayerwiseProblem>(
     // Seeds in order of promise: knapsack optima, uniform configurations, then the rest.
     let mut seeds = optima;
     seeds.extend(uniform);
-    seeds.extend(evaluator.archive().records().iter().map(|r| r.genes.clone()));
+    seeds.extend(
+        evaluator
+            .archive()
+            .records()
+            .iter()
+            .map(|r| r.genes.clone()),
+    );
     Ok(Seeded { seeds, measured })
 }
