@@ -1,28 +1,40 @@
-//! E5 on an experiment whose every candidate is in an archive (written by the E2 exhaustive
-//! step, or by `silago_archive`): every strategy scored against the exhaustive true front
-//! without evaluating the model again.
-//! `cargo run --release -p mohaq-app --example e5_lookup -- ARCHIVE.json EXPERIMENT.toml OUT_DIR`
+//! E5 on an experiment whose candidates are in an archive (written by the E2 exhaustive step,
+//! or by `silago_archive`): every strategy scored against the exhaustive true front without
+//! evaluating the model again.
+//! `cargo run --release -p mohaq-app --example e5_lookup -- ARCHIVE.json EXPERIMENT.toml OUT_DIR [--tune]`
+//!
+//! The archive may be partial as long as it holds every candidate within the size limit (only
+//! those can be on the true front; `silago_archive` does them first): candidates missing from
+//! it are evaluated on the model, which gives exactly what the archive would, and remembered in
+//! `ARCHIVE.memo.json` for the next run.
 
 use std::path::{Path, PathBuf};
 
 use mohaq_app::search_quality::{
-    compare_strategies, comparison_markdown, write_comparison_plot, E5_BUDGETS, E5_SEEDS,
+    compare_strategies, comparison_markdown, default_search, within_size_limit,
+    write_comparison_plot, E5_BUDGETS, E5_SEEDS,
 };
 use mohaq_app::sru_model::SruModel;
 use mohaq_beacon::limits::ResolvedLimits;
 use mohaq_beacon::model::{fp32_size_mb, ErrorModel};
 use mohaq_beacon::{Experiment, MohaqProblem};
-use mohaq_evo::strategy::lookup::LookupProblem;
+use mohaq_evo::strategy::memo::MemoProblem;
 use mohaq_evo::EvaluationArchive;
+
+fn read_archive(path: &Path) -> Result<EvaluationArchive, Box<dyn std::error::Error>> {
+    Ok(serde_json::from_str(&std::fs::read_to_string(path)?)?)
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (archive, experiment, out, tune) = match &args[..] {
+    let (archive_path, experiment, out, tune) = match &args[..] {
         [a, e, o] => (a, e, o, false),
         [a, e, o, t] if t == "--tune" => (a, e, o, true),
         _ => return Err("usage: e5_lookup ARCHIVE.json EXPERIMENT.toml OUT_DIR [--tune]".into()),
     };
-    let archive: EvaluationArchive = serde_json::from_str(&std::fs::read_to_string(archive)?)?;
+    let archive_path = PathBuf::from(archive_path);
+    let memo_path = archive_path.with_extension("memo.json");
+    let archive = read_archive(&archive_path)?;
     let experiment = Experiment::from_file(Path::new(experiment))?;
     let model = SruModel::for_experiment(&experiment, Path::new("."), None)?;
     let platform = experiment
@@ -37,30 +49,69 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         platform.as_ref(),
     );
     let problem = MohaqProblem::new(&experiment, &model, platform.as_ref(), limits)?;
-    let lookup = LookupProblem::new(&problem, &archive);
+    let missing = within_size_limit(&problem, 10_000)?
+        .iter()
+        .filter(|g| !archive.contains(g))
+        .count();
+    if missing > 0 {
+        return Err(format!(
+            "{}: {missing} candidates within the size limit are missing; the true front is not final",
+            archive_path.display()
+        )
+        .into());
+    }
     let true_front: Vec<Vec<f64>> = archive
         .pareto_front()
         .into_iter()
         .map(|r| r.evaluation.objectives.clone())
         .collect();
+    let candidates = mohaq_evo::Problem::space(&problem)
+        .cardinality()
+        .unwrap_or(0);
+    let mut cache = archive;
+    if let Ok(extra) = read_archive(&memo_path) {
+        for r in extra.records() {
+            cache.insert(r.genes.clone(), r.evaluation.clone());
+        }
+    }
+    let known = cache.len();
+    let memo = MemoProblem::with_cache(&problem, cache);
     let names = problem
         .objective_names()
         .iter()
         .map(|s| s.to_string())
         .collect();
-    if tune {
-        return tune_default(&lookup, &true_front);
-    }
     let start = std::time::Instant::now();
+    let result = if tune {
+        tune_default(&memo, &true_front)
+    } else {
+        compare_and_write(&memo, &experiment.name, names, true_front, candidates, &out)
+    };
+    let cache = memo.cache();
+    if cache.len() > known {
+        eprintln!("{} candidates evaluated on the model", cache.len() - known);
+        std::fs::write(&memo_path, serde_json::to_string(&cache)?)?;
+    }
+    eprintln!("done in {:.1} s", start.elapsed().as_secs_f64());
+    result
+}
+
+fn compare_and_write<P: mohaq_evo::LayerwiseProblem>(
+    problem: &P,
+    name: &str,
+    names: Vec<String>,
+    true_front: Vec<Vec<f64>>,
+    candidates: u128,
+    out: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
     let c = compare_strategies(
-        &experiment.name,
+        name,
         names,
-        &lookup,
-        Some((true_front, archive.len())),
+        problem,
+        Some((true_front, candidates as usize)),
         &E5_BUDGETS,
         &E5_SEEDS,
     )?;
-    eprintln!("compared in {:.1} s", start.elapsed().as_secs_f64());
     let out = PathBuf::from(out);
     std::fs::create_dir_all(&out)?;
     std::fs::write(out.join("e5.json"), serde_json::to_string_pretty(&c)?)?;
@@ -69,8 +120,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Population and offspring of the seeded search at 180 evaluations, on seeds 11-15 (not the
-/// report's 1-5, so the choice is not fitted to the seeds it is judged on).
+/// Settings of the default search at 180 evaluations, on seeds 11-15 (not the report's 1-5, so
+/// the choice is not fitted to the seeds it is judged on).
 fn tune_default<P: mohaq_evo::LayerwiseProblem>(
     problem: &P,
     true_front: &[Vec<f64>],
@@ -78,31 +129,37 @@ fn tune_default<P: mohaq_evo::LayerwiseProblem>(
     use mohaq_evo::Strategy;
     let reference = mohaq_evo::reference_point(true_front)?;
     let grid = [
-        (40, 10, None, 3.0, false),
-        (40, 10, None, 3.0, true),
-        (56, 10, None, 3.0, true),
-        (40, 4, None, 3.0, true),
-        (20, 4, None, 3.0, true),
+        (40, 10, 10),
+        (40, 10, 20),
+        (40, 5, 5),
+        (20, 10, 10),
+        (40, 10, 5),
     ];
-    for (pop, off, pm, eta, model) in grid {
-        let mut search = mohaq_app::search_quality::default_search();
-        search.model_sensitivity = model;
+    for (pop, off, local) in grid {
+        let mut search = default_search();
         search.config.pop_size = pop;
         search.config.n_offsprings = off;
-        search.config.mutation.prob = pm;
-        search.config.mutation.eta = eta;
-        let mut hv = Vec::new();
-        let mut found = Vec::new();
-        for seed in 11..16 {
-            let run = search.run(problem, 180, seed)?;
-            let q =
-                mohaq_evo::FrontQuality::measure(&run.front_after(180), true_front, &reference)?;
-            hv.push(q.hv_ratio);
-            found.push(q.recovered);
+        search.local_batch = local;
+        for budget in [90, 180] {
+            let mut hv = Vec::new();
+            let mut found = Vec::new();
+            for seed in 11..16 {
+                let run = search.run(problem, budget, seed)?;
+                let q = mohaq_evo::FrontQuality::measure(
+                    &run.front_after(budget),
+                    true_front,
+                    &reference,
+                )?;
+                hv.push(q.hv_ratio);
+                found.push(q.recovered);
+            }
+            hv.sort_by(f64::total_cmp);
+            found.sort_unstable();
+            println!(
+                "pop {pop} off {off} local {local} at {budget}: HV ratio median {:.4} [{:.4}-{:.4}], found {:?} of {}",
+                hv[2], hv[0], hv[4], found, true_front.len()
+            );
         }
-        hv.sort_by(f64::total_cmp);
-        found.sort_unstable();
-        println!("pop {pop} off {off} pm {pm:?} eta {eta} model {model}: HV ratio median {:.4} [{:.4}-{:.4}], found median {} {:?}", hv[2], hv[0], hv[4], found[2], found);
     }
     Ok(())
 }

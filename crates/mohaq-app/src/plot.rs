@@ -227,12 +227,14 @@ pub struct Curve<'a> {
     pub color: usize,
 }
 
-/// Writes `curves` against a logarithmic x axis (evaluations) to `path`.
+/// Writes `curves` against a logarithmic x axis (evaluations) to `path`, labelled at `x_ticks`
+/// (the budgets; a log axis left to itself labels only powers of ten and a few between).
 pub fn curves_svg(
     path: &Path,
     title: &str,
     x_label: &str,
     y_label: &str,
+    x_ticks: &[f64],
     curves: &[Curve<'_>],
 ) -> Result<(), RunError> {
     let fail = |e: String| RunError::Io {
@@ -242,8 +244,19 @@ pub fn curves_svg(
     };
     let xs = || curves.iter().flat_map(|c| c.points.iter().map(|p| p.0));
     // An empty plot (no method had a front) gets a default axis instead of an infinite one.
-    let x0 = xs().fold(f64::INFINITY, f64::min).clamp(1.0, 1e9);
-    let x1 = xs().fold(0.0, f64::max).clamp(x0 * 2.0, 1e10);
+    let ticks: Vec<f64> = x_ticks
+        .iter()
+        .copied()
+        .filter(|t| t.is_finite() && *t > 0.0)
+        .collect();
+    let x0 = xs()
+        .chain(ticks.iter().copied())
+        .fold(f64::INFINITY, f64::min)
+        .clamp(1.0, 1e9);
+    let x1 = xs()
+        .chain(ticks.iter().copied())
+        .fold(0.0, f64::max)
+        .clamp(x0 * 2.0, 1e10);
     let (y0, y1) = padded(
         curves
             .iter()
@@ -256,10 +269,14 @@ pub fn curves_svg(
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(56)
-        .build_cartesian_2d((x0 / 1.2..x1 * 1.2).log_scale(), y0..y1)
+        .build_cartesian_2d(
+            (x0 / 1.2..x1 * 1.2).log_scale().with_key_points(ticks),
+            y0..y1,
+        )
         .map_err(|e| fail(e.to_string()))?;
     chart
         .configure_mesh()
+        .x_label_formatter(&|x| format!("{x:.0}"))
         .x_desc(x_label)
         .y_desc(y_label)
         .draw()
@@ -380,11 +397,25 @@ mod tests {
             points: vec![(90.0, 0.9, 0.85, 0.95), (180.0, 0.95, 0.9, 0.97)],
             color: 0,
         }];
-        curves_svg(&path, "E5", "evaluations", "HV ratio", &curves).unwrap();
+        curves_svg(
+            &path,
+            "E5",
+            "evaluations",
+            "HV ratio",
+            &[90.0, 180.0, 630.0, 2000.0],
+            &curves,
+        )
+        .unwrap();
         let svg = std::fs::read_to_string(&path).unwrap();
         assert!(svg.matches("<circle").count() >= 2, "{svg}");
+        for budget in ["90", "180", "630", "2000"] {
+            assert!(
+                svg.contains(&format!(">{budget}</text>")),
+                "x label {budget}: {svg}"
+            );
+        }
         assert!(svg.contains("random"));
-        curves_svg(&path, "E5", "evaluations", "HV ratio", &[]).unwrap();
+        curves_svg(&path, "E5", "evaluations", "HV ratio", &[], &[]).unwrap();
         assert!(std::fs::read_to_string(&path).unwrap().starts_with("<svg"));
     }
 }

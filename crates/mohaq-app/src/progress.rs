@@ -121,11 +121,24 @@ impl GenerationProgress {
     }
 }
 
+impl GenerationProgress {
+    /// Progress of the default search, whose reports are evaluation batches: evaluations made
+    /// of the budget.
+    pub fn batches() -> Self {
+        Self(Progress::new("evaluations", 0))
+    }
+}
+
 impl Observer for GenerationProgress {
     fn on_generation(&mut self, r: &GenerationReport) -> Control {
+        let (done, total) = if self.0.label == "evaluations" {
+            (r.n_evaluations, r.n_gen)
+        } else {
+            (r.generation, r.n_gen)
+        };
         self.0.set(
-            r.generation as u64,
-            r.n_gen as u64,
+            done as u64,
+            total as u64,
             &format!(
                 "{} evaluations ({} cached this generation), {} feasible, front {}",
                 r.n_evaluations, r.cache_hits, r.feasible, r.front_size

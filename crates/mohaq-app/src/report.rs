@@ -340,6 +340,73 @@ fn quality_sentence(front: &[Vec<f64>], reference_front: &[Vec<f64>], against: &
     }
 }
 
+/// The non-dominated points of several fronts together: the reference where no exhaustive
+/// front exists.
+fn union_front(fronts: &[&[Vec<f64>]]) -> Vec<Vec<f64>> {
+    let mut union = mohaq_evo::ParetoArchive::new();
+    for p in fronts.iter().flat_map(|f| f.iter()) {
+        union.insert(p.clone(), ());
+    }
+    union.points()
+}
+
+/// A search's front as (error, size) points: E1's objectives.
+fn error_size(r: &SearchResult) -> Vec<Vec<f64>> {
+    r.front
+        .solutions
+        .iter()
+        .map(|x| vec![x.score.error, x.score.cost.size_mb])
+        .collect()
+}
+
+/// A search's front as (error, −speedup) points: E3's objectives.
+fn error_speedup(r: &SearchResult) -> Vec<Vec<f64>> {
+    r.front
+        .solutions
+        .iter()
+        .map(|x| vec![x.score.error, -x.score.cost.speedup.unwrap_or(0.0)])
+        .collect()
+}
+
+/// E1's indicators: the paper's and the default search's fronts against their union.
+fn compression_quality(r: &ModelResults) -> String {
+    let paper = error_size(&r.compression);
+    let Some(default) = r.compression_default.as_ref() else {
+        return String::new();
+    };
+    let default_front = error_size(default);
+    let union = union_front(&[&paper, &default_front]);
+    let against = "union of the E1 fronts of both searches (no exhaustive front)";
+    format!(
+        "\nIndicators (objectives search error, size MB). Paper's NSGA-II: {}\n\nDefault search          (same budget, `{}`, {} evaluations): {}\n",
+        quality_sentence(&paper, &union, against),
+        default.run_dir.display(),
+        default.front.n_evaluations,
+        quality_sentence(&default_front, &union, against)
+    )
+}
+
+/// Beacon-based E3's indicators: against the union of every Bit Fusion front (inference-only
+/// E3, beacon-based E3 and E5's), objectives search error and −speedup.
+fn beacon_quality(r: &ModelResults) -> String {
+    let beacon = error_speedup(&r.bitfusion_beacon);
+    let inference = error_speedup(&r.bitfusion);
+    let e5: &[Vec<f64>] = r
+        .search_quality
+        .iter()
+        .find(|c| c.experiment == r.bitfusion.front.experiment)
+        .map_or(&[], |c| c.reference_front.as_slice());
+    let union = union_front(&[&beacon, &inference, e5]);
+    format!(
+        "\nIndicators (objectives search error, −speedup): {}\n",
+        quality_sentence(
+            &beacon,
+            &union,
+            "union of the E3 inference-only, E3 beacon-based and E5 Bit Fusion fronts (no exhaustive front)"
+        )
+    )
+}
+
 /// The E5 section.
 fn search_quality_section(r: &ModelResults) -> String {
     let mut s = String::new();
@@ -347,8 +414,9 @@ fn search_quality_section(r: &ModelResults) -> String {
     let _ = writeln!(
         s,
         "Each strategy at each evaluation budget (mohaq-evo `strategy`): random search, NSGA-II \
-         with the paper's settings, the seeded default search, AMP-style greedy descent and the \
-         HAWQ-V3-style knapsack. Stochastic methods: one run per seed at the largest budget, \
+         with the paper's settings, NSGA-II seeded with uniform configurations and knapsack optima, \
+         the default search (that seeding, then NSGA-II generations interleaved with local \
+         refinement around the front), AMP-style greedy descent and the HAWQ-V3-style knapsack. Stochastic methods: one run per seed at the largest budget, \
          whose first evaluations are exactly the smaller budgets' runs. SiLago reads E2's \
          exhaustive archive (a lookup, exact); Bit Fusion evaluates the model through one \
          shared cache.\n"
@@ -401,6 +469,7 @@ pub fn model_sections(r: &ModelResults, plots: &[String]) -> String {
     }
     let _ = writeln!(s, "\n## E1-E3: searches\n");
     s.push_str(&front_table("E1: compression", &r.compression));
+    s.push_str(&compression_quality(r));
     s.push('\n');
     s.push_str(&front_table("E2: SiLago", &r.silago));
     if let Some(x) = &r.silago_exhaustive {
@@ -443,6 +512,7 @@ pub fn model_sections(r: &ModelResults, plots: &[String]) -> String {
         "E3: Bit Fusion, beacon-based",
         &r.bitfusion_beacon,
     ));
+    s.push_str(&beacon_quality(r));
     s.push_str(&search_quality_section(r));
     let _ = writeln!(s, "\n## Plots\n");
     for p in plots {

@@ -179,6 +179,9 @@ pub struct ModelResults {
     pub fp32_size_mb: f64,
     pub ptq: Vec<PtqRow>,
     pub compression: SearchResult,
+    /// E1 with the default search at the same budget (its front and the paper run's form the
+    /// union reference of E1's indicators).
+    pub compression_default: Option<SearchResult>,
     pub silago: SearchResult,
     pub silago_exhaustive: Option<ExhaustiveCheck>,
     pub bitfusion: SearchResult,
@@ -206,9 +209,11 @@ pub fn ptq_table<M: ErrorModel>(model: &M) -> Result<Vec<PtqRow>, RunError> {
         .collect()
 }
 
-/// Reads a shipped experiment, shrunk for `--quick`.
+/// Reads a shipped experiment, shrunk for `--quick`, with the paper's NSGA-II as its search:
+/// E1-E3 reproduce the paper's settings (E5 compares the default search with them).
 pub fn load_experiment(config: &ReproduceConfig, name: &str) -> Result<Experiment, RunError> {
-    let e = Experiment::from_file(&config.experiment_path(name))?.resolve(&config.workspace);
+    let mut e = Experiment::from_file(&config.experiment_path(name))?.resolve(&config.workspace);
+    e.search.strategy = Some(mohaq_beacon::SearchStrategy::Paper);
     Ok(if config.quick { quick_budget(e) } else { e })
 }
 
@@ -221,7 +226,8 @@ fn load_platform(e: &Experiment) -> Result<Option<Platform>, RunError> {
         .map_err(RunError::from)
 }
 
-/// Runs the shipped experiment `name` on `model` in `<out>/runs/<name>`.
+/// Runs the shipped experiment `name` on `model` in `<out>/runs/<name>`, with the paper's
+/// NSGA-II.
 pub fn reproduce_search<M: ErrorModel>(
     config: &ReproduceConfig,
     name: &str,
@@ -230,19 +236,46 @@ pub fn reproduce_search<M: ErrorModel>(
     observer: &mut dyn Observer,
 ) -> Result<SearchResult, RunError> {
     let experiment = load_experiment(config, name)?;
-    let platform = load_platform(&experiment)?;
     let run_dir = config.out_dir.join("runs").join(&experiment.name);
+    run_in(&experiment, &run_dir, model, retrainer, observer)
+}
+
+/// Runs the shipped experiment `name` with the default search (same evaluation budget) in
+/// `<out>/runs/<name>-default`: E1's comparison and the second front of its union reference.
+pub fn reproduce_default_search<M: ErrorModel>(
+    config: &ReproduceConfig,
+    name: &str,
+    model: &M,
+    observer: &mut dyn Observer,
+) -> Result<SearchResult, RunError> {
+    let mut experiment = load_experiment(config, name)?;
+    experiment.search.strategy = Some(mohaq_beacon::SearchStrategy::Default);
+    let run_dir = config
+        .out_dir
+        .join("runs")
+        .join(format!("{}-default", experiment.name));
+    run_in(&experiment, &run_dir, model, None, observer)
+}
+
+fn run_in<M: ErrorModel>(
+    experiment: &Experiment,
+    run_dir: &Path,
+    model: &M,
+    retrainer: Option<&dyn Retrainer<M::Weights>>,
+    observer: &mut dyn Observer,
+) -> Result<SearchResult, RunError> {
+    let platform = load_platform(experiment)?;
     // The default store (`<out>/runs/beacon-store`, next to the run directories), so that
     // `mohaq export` finds a solution's beacon from the run directory alone.
     let options = RunOptions::default();
     tracing::info!(experiment = %experiment.name, run_dir = %run_dir.display(), "search");
     let start = std::time::Instant::now();
     let front = run_search(
-        &experiment,
+        experiment,
         model,
         retrainer,
         platform.as_ref(),
-        &run_dir,
+        run_dir,
         &options,
         observer,
     )?;
@@ -250,7 +283,7 @@ pub fn reproduce_search<M: ErrorModel>(
     tracing::info!(experiment = %experiment.name, seconds = seconds.round(), "search done");
     Ok(SearchResult {
         front,
-        run_dir,
+        run_dir: run_dir.to_path_buf(),
         seconds,
     })
 }
@@ -435,6 +468,7 @@ pub fn reproduce_models<'m, M: ErrorModel + Retrainer<<M as ErrorModel>::Weights
     let ptq = ptq_table(model)?;
     save_json(&config.out_dir.join("e0_ptq.json"), &ptq)?;
     let compression = reproduce_search(config, "compression", model, None, observer)?;
+    let compression_default = reproduce_default_search(config, "compression", model, observer)?;
     let silago_model = model_for("silago");
     let silago = reproduce_search(config, "silago", silago_model, None, observer)?;
     let silago_exhaustive = Some(silago_exhaustive(
@@ -466,6 +500,7 @@ pub fn reproduce_models<'m, M: ErrorModel + Retrainer<<M as ErrorModel>::Weights
         fp32_size_mb: fp32_size_mb(model.workload()),
         ptq,
         compression,
+        compression_default: Some(compression_default),
         silago,
         silago_exhaustive,
         bitfusion,

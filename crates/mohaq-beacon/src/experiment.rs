@@ -99,15 +99,46 @@ pub struct SearchSection {
     /// default [`DEFAULT_CACHE_MB`]). It changes the time only, never a result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_mb: Option<u64>,
+    /// Which search runs; absent means [`SearchStrategy::Default`]. Kept absent in run
+    /// directories written without it, so their experiment copies still compare equal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<SearchStrategy>,
 }
 
 /// Default cap of the search's layer-output cache, MiB.
 pub const DEFAULT_CACHE_MB: u64 = 2048;
 
+/// The search an experiment runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchStrategy {
+    /// Seeded NSGA-II with local refinement around the front (mohaq-evo's `RefinedNsga2`),
+    /// spending the same number of evaluations the paper's settings plan.
+    #[default]
+    Default,
+    /// The MOHAQ authors' NSGA-II, generation by generation (METHOD §5.2).
+    Paper,
+}
+
 impl SearchSection {
     /// The layer-output cache cap in MiB (0: no cache).
     pub fn cache_mb(&self) -> u64 {
         self.cache_mb.unwrap_or(DEFAULT_CACHE_MB)
+    }
+
+    /// The strategy that runs: the explicit field, else the default.
+    pub fn strategy(&self) -> SearchStrategy {
+        self.strategy.unwrap_or_default()
+    }
+
+    /// Evaluations the settings plan, counted as pymoo counts generations (the initial
+    /// population is generation 1): `pop_size + (n_gen − 1) × n_offsprings`.
+    pub fn planned_evaluations(&self) -> usize {
+        self.pop_size.saturating_add(
+            self.n_gen
+                .saturating_sub(1)
+                .saturating_mul(self.n_offsprings),
+        )
     }
 }
 

@@ -24,7 +24,7 @@ pub mod synthetic;
 pub use error::{
     BeaconStoreError, ExperimentError, GeneError, ModelFailure, ProblemError, RunError,
 };
-pub use experiment::{BeaconMode, Experiment, ExperimentKind, Limit};
+pub use experiment::{BeaconMode, Experiment, ExperimentKind, Limit, SearchStrategy};
 pub use genes::LayerBits;
 pub use model::{ErrorModel, Retrainer};
 pub use problem::{CandidateScore, CostSummary, GeneLayout, MohaqProblem};

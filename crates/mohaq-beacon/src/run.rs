@@ -4,14 +4,17 @@
 //! - `experiment.toml`: the experiment as run, paths absolute (a rerun with a different
 //!   experiment is refused);
 //! - `limits.json`: the resolved limits and how each was obtained;
-//! - `checkpoint.json`: mohaq-evo's checkpoint (population, generator, every evaluation), so a
-//!   killed run resumes without repeating an evaluation;
+//! - `checkpoint.json` (the paper's NSGA-II: population, generator, every evaluation) or
+//!   `strategy_checkpoint.json` (the default search: every evaluation, replayed on resume), so a
+//!   killed run resumes to the same result without repeating an evaluation;
 //! - `beacons.json`, `beacon_scores.json`: the run's beacons and beacon scores (beacon search);
 //! - `front.json`: the final Pareto front, each solution re-evaluated on the test split.
 
 use std::path::{Path, PathBuf};
 
-use mohaq_evo::{Nsga2, Nsga2Config, Observer};
+use mohaq_evo::strategy::refined_nsga2::RefinedNsga2;
+use mohaq_evo::strategy::resumable::{Replay, ReplayOutcome, STRATEGY_CHECKPOINT_FILE};
+use mohaq_evo::{EvaluationArchive, Nsga2, Nsga2Config, Observer, Strategy};
 use mohaq_fsio::DirLock;
 use mohaq_hw::Platform;
 use mohaq_precision::{GeneCodec, LayerTable};
@@ -21,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::beacons::{BeaconRecord, BeaconSearch, BeaconSettings};
 use crate::dispatch::Dispatch;
 use crate::error::RunError;
-use crate::experiment::{BeaconMode, Experiment, ExperimentKind};
+use crate::experiment::{BeaconMode, Experiment, ExperimentKind, SearchStrategy};
 use crate::fsio::{write_atomic, write_json_atomic};
 use crate::genes::LayerBits;
 use crate::limits::ResolvedLimits;
@@ -124,6 +127,59 @@ pub fn nsga2_config(experiment: &Experiment) -> Nsga2Config {
     config.n_offsprings = experiment.search.n_offsprings;
     config.seed = experiment.seed;
     config
+}
+
+/// The default search of an experiment: seeded NSGA-II with local refinement, with the
+/// experiment's population and offspring sizes (its seed comes with each run; the budget in
+/// evaluations, not `n_gen`, bounds it).
+pub fn default_strategy(experiment: &Experiment) -> RefinedNsga2 {
+    RefinedNsga2::with_population(
+        "seeded NSGA-II + front refinement (default)",
+        experiment.search.pop_size,
+        experiment.search.n_offsprings,
+    )
+}
+
+/// Which search runs in `run_dir`: the experiment's, except that a run directory holding only
+/// a checkpoint of the paper's NSGA-II (written before the default changed), for an experiment
+/// that names no strategy, resumes as that search.
+fn strategy_for(experiment: &Experiment, run_dir: &Path) -> SearchStrategy {
+    if experiment.search.strategy.is_none()
+        && mohaq_evo::has_checkpoint(run_dir)
+        && !run_dir.join(STRATEGY_CHECKPOINT_FILE).is_file()
+    {
+        tracing::warn!(
+            run_dir = %run_dir.display(),
+            "resuming the paper's NSGA-II this run directory was started with"
+        );
+        return SearchStrategy::Paper;
+    }
+    experiment.search.strategy()
+}
+
+/// Runs (or resumes by replay) the default search of `experiment` on `problem`.
+fn run_default_search<P: mohaq_evo::LayerwiseProblem>(
+    experiment: &Experiment,
+    problem: &P,
+    run_dir: &Path,
+    options: &RunOptions,
+    observer: &mut dyn Observer,
+) -> Result<ReplayOutcome, RunError> {
+    let strategy = default_strategy(experiment);
+    let planned = experiment.search.planned_evaluations();
+    let budget = options.max_evaluations.map_or(planned, |m| m.min(planned));
+    let seed = experiment.seed;
+    let replay = Replay::open(
+        problem,
+        run_dir,
+        format!("{strategy:?}, seed {seed}"),
+        budget,
+    )
+    .map_err(mohaq_evo::Nsga2Error::from)?;
+    if let Some(batches) = replay.replayed() {
+        tracing::info!(batches, "resuming the default search from its checkpoint");
+    }
+    Ok(replay.drive(observer, |p| strategy.run(p, budget, seed))?)
 }
 
 /// Locks `run_dir` for this process until the returned lock is dropped: a second search (or
@@ -286,14 +342,32 @@ pub fn run_search<M: ErrorModel>(
         let search = open_beacon_search(experiment, &problem, retrainer, run_dir, options)?;
         problem = problem.with_beacons(search);
     }
-    let mut engine = Nsga2::new(nsga2_config(experiment))?.with_run_dir(run_dir);
-    if let Some(max) = options.max_evaluations {
-        engine = engine.with_max_evaluations(max);
-    }
-    let outcome = engine.run(&problem, observer)?;
-    let mut scores = outcome
-        .state
-        .archive
+    let (archive, generations, completed, resumed_from): (EvaluationArchive, _, _, _) =
+        match strategy_for(experiment, run_dir) {
+            SearchStrategy::Paper => {
+                let mut engine = Nsga2::new(nsga2_config(experiment))?.with_run_dir(run_dir);
+                if let Some(max) = options.max_evaluations {
+                    engine = engine.with_max_evaluations(max);
+                }
+                let outcome = engine.run(&problem, observer)?;
+                (
+                    outcome.state.archive,
+                    outcome.state.generation,
+                    outcome.completed,
+                    outcome.resumed_from,
+                )
+            }
+            SearchStrategy::Default => {
+                let outcome = run_default_search(experiment, &problem, run_dir, options, observer)?;
+                (
+                    outcome.archive,
+                    outcome.batches,
+                    outcome.completed,
+                    outcome.resumed_from,
+                )
+            }
+        };
+    let mut scores = archive
         .pareto_front()
         .into_iter()
         .map(|r| problem.score_of_evaluated(&r.genes, &r.evaluation))
@@ -330,10 +404,10 @@ pub fn run_search<M: ErrorModel>(
             .map(String::from)
             .collect(),
         limits,
-        n_evaluations: outcome.state.n_evaluations(),
-        generations: outcome.state.generation,
-        completed: outcome.completed,
-        resumed_from: outcome.resumed_from,
+        n_evaluations: archive.len(),
+        generations,
+        completed,
+        resumed_from,
         beacons: problem.beacons().map(|b| b.records()).unwrap_or_default(),
         solutions,
         layer_reuse: model.reuse_report(),

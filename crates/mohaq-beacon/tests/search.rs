@@ -59,6 +59,12 @@ epochs = 2
 max_beacons = 3
 "#;
 
+/// `exp` with the paper's NSGA-II instead of the default search.
+fn paper(mut exp: Experiment) -> Experiment {
+    exp.search.strategy = Some(mohaq_beacon::SearchStrategy::Paper);
+    exp
+}
+
 fn options() -> RunOptions {
     RunOptions::default()
 }
@@ -112,7 +118,7 @@ fn compression_search_is_deterministic_and_feasible() {
     for f in [
         "experiment.toml",
         "limits.json",
-        "checkpoint.json",
+        mohaq_evo::strategy::resumable::STRATEGY_CHECKPOINT_FILE,
         "front.json",
     ] {
         assert!(dir.path().join("a").join(f).is_file(), "{f}");
@@ -282,7 +288,8 @@ fn run_dir_of_another_experiment_is_refused() {
 
 #[test]
 fn dynamic_beacons_lower_errors_and_are_reused_on_resume() {
-    let exp = experiment(BITFUSION_BEACON);
+    // The paper's search, whose trajectory on this small budget meets promising candidates.
+    let exp = paper(experiment(BITFUSION_BEACON));
     let bf = platform("bitfusion.toml");
     let dir = tempfile::tempdir().unwrap();
     let model = SyntheticModel::new();
@@ -366,7 +373,8 @@ fn dynamic_beacons_lower_errors_and_are_reused_on_resume() {
 
 #[test]
 fn corrupt_beacon_file_stops_a_resumed_run_with_a_clear_error() {
-    let exp = experiment(BITFUSION_BEACON);
+    // The paper's search, whose trajectory on this small budget meets promising candidates.
+    let exp = paper(experiment(BITFUSION_BEACON));
     let bf = platform("bitfusion.toml");
     let dir = tempfile::tempdir().unwrap();
     let run_dir = dir.path().join("run");
@@ -513,4 +521,104 @@ fn a_run_stops_at_exactly_its_evaluation_cap_and_resumes_past_it() {
         front.resumed_from.is_some(),
         "the second call resumed the first"
     );
+}
+
+/// The default search (seeded NSGA-II with front refinement) spends the evaluations the
+/// experiment plans, checkpoints by replay, and a run stopped after a few batches resumes to
+/// the uninterrupted run's front without evaluating anything twice; `max_evaluations` caps it
+/// exactly and a larger cap resumes it; `strategy = "paper"` runs the engine generation by
+/// generation instead.
+#[test]
+fn default_search_resumes_to_the_same_front_and_honours_its_cap() {
+    use mohaq_beacon::SearchStrategy;
+    use mohaq_evo::strategy::resumable::STRATEGY_CHECKPOINT_FILE;
+
+    let exp = experiment(COMPRESSION);
+    assert_eq!(exp.search.strategy(), SearchStrategy::Default);
+    let dir = tempfile::tempdir().unwrap();
+    let model = SyntheticModel::new();
+    let whole = run(&exp, &model, None, &dir.path().join("whole")).unwrap();
+    assert!(whole.completed);
+    assert_eq!(whole.n_evaluations, exp.search.planned_evaluations());
+    assert_eq!(model.evaluations(), whole.n_evaluations);
+    assert!(dir
+        .path()
+        .join("whole")
+        .join(STRATEGY_CHECKPOINT_FILE)
+        .is_file());
+
+    let first = SyntheticModel::new();
+    let mut stop_after_3 = |r: &GenerationReport| {
+        if r.generation == 3 {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    };
+    let split = dir.path().join("split");
+    let partial = run_search(
+        &exp,
+        &first,
+        None,
+        None,
+        &split,
+        &options(),
+        &mut stop_after_3,
+    )
+    .unwrap();
+    assert!(!partial.completed);
+    assert!(partial.n_evaluations < whole.n_evaluations);
+    let second = SyntheticModel::new();
+    let resumed = run(&exp, &second, None, &split).unwrap();
+    assert!(resumed.completed);
+    assert_eq!(resumed.resumed_from, Some(3));
+    assert_eq!(objectives(&resumed), objectives(&whole));
+    assert_eq!(
+        first.evaluations() + second.evaluations(),
+        whole.n_evaluations
+    );
+
+    let capped = |max: usize| RunOptions {
+        max_evaluations: Some(max),
+        ..RunOptions::default()
+    };
+    let unlimited = exp.clone().without_generation_limit();
+    let cap_dir = dir.path().join("capped");
+    let model = SyntheticModel::new();
+    let front = run_search(
+        &unlimited,
+        &model,
+        None,
+        None,
+        &cap_dir,
+        &capped(23),
+        &mut Silent,
+    )
+    .unwrap();
+    assert_eq!(front.n_evaluations, 23);
+    let front = run_search(
+        &unlimited,
+        &model,
+        None,
+        None,
+        &cap_dir,
+        &capped(57),
+        &mut Silent,
+    )
+    .unwrap();
+    assert_eq!(front.n_evaluations, 57);
+    assert!(front.resumed_from.is_some());
+    assert_eq!(
+        model.evaluations(),
+        57,
+        "the first 23 were replayed, not repeated"
+    );
+
+    let mut paper = exp.clone();
+    paper.search.strategy = Some(SearchStrategy::Paper);
+    let paper_dir = dir.path().join("paper");
+    let front = run(&paper, &SyntheticModel::new(), None, &paper_dir).unwrap();
+    assert!(paper_dir.join("checkpoint.json").is_file());
+    assert!(!paper_dir.join(STRATEGY_CHECKPOINT_FILE).is_file());
+    assert_eq!(front.generations, exp.search.n_gen);
 }

@@ -9,6 +9,7 @@ use mohaq_evo::strategy::knapsack_search::KnapsackSearch;
 use mohaq_evo::strategy::lookup::LookupProblem;
 use mohaq_evo::strategy::nsga2_search::Nsga2Search;
 use mohaq_evo::strategy::random_search::RandomSearch;
+use mohaq_evo::strategy::refined_nsga2::RefinedNsga2;
 use mohaq_evo::strategy::seeded_nsga2::SeededNsga2;
 use mohaq_evo::strategy::seeds::uniform_configurations;
 use mohaq_evo::{
@@ -53,6 +54,13 @@ impl Additive {
         let error = sensitivities.iter().map(|&s| vec![s, 0.0]).collect();
         let cost = sensitivities.iter().map(|_| vec![1.0, 2.0]).collect();
         Self::new(error, cost)
+    }
+
+    /// As [`Additive::bit_widths`], plus an interaction: lowering two neighbouring layers
+    /// together costs more error than the sum of each alone, so no additive model (knapsack,
+    /// single-layer sensitivity) is exact, and its front is found only by evaluating.
+    fn interacting(layers: usize) -> Interacting {
+        Interacting(Self::bit_widths(layers))
     }
 
     fn new(error: Vec<Vec<f64>>, cost: Vec<Vec<f64>>) -> Self {
@@ -137,6 +145,59 @@ impl LayerwiseProblem for Additive {
 
 fn default_search() -> SeededNsga2 {
     seeded_search(24)
+}
+
+fn refined_search() -> RefinedNsga2 {
+    RefinedNsga2::with_population("refined", 24, 8)
+}
+
+/// [`Additive`] whose error gains `0.4 · e_l · e_{l+1}` for every pair of neighbouring layers
+/// (`e_l` the layer's own error increase).
+struct Interacting(Additive);
+
+impl Problem for Interacting {
+    type Error = Infallible;
+    fn space(&self) -> &Space {
+        self.0.space()
+    }
+    fn n_objectives(&self) -> usize {
+        2
+    }
+    fn n_constraints(&self) -> usize {
+        0
+    }
+    fn evaluate(&self, genes: &[f64]) -> Result<Evaluation, Infallible> {
+        let mut e = self.0.evaluate(genes)?;
+        let own: Vec<f64> = self
+            .0
+            .error
+            .iter()
+            .zip(genes)
+            .map(|(row, &g)| row[g as usize] - row[row.len() - 1])
+            .collect();
+        e.objectives[0] += own.windows(2).map(|w| 0.4 * w[0] * w[1]).sum::<f64>();
+        Ok(e)
+    }
+}
+
+impl LayerwiseProblem for Interacting {
+    fn error_objective(&self) -> usize {
+        0
+    }
+    fn layer_options(&self) -> Vec<Vec<LayerOption>> {
+        self.0.layer_options()
+    }
+}
+
+impl Interacting {
+    fn true_front(&self) -> Vec<Vec<f64>> {
+        let mut archive = EvaluationArchive::new();
+        exhaustive_front(self, &mut archive, 1 << 20, 64, |_, _, _| {})
+            .unwrap()
+            .into_iter()
+            .map(|r| r.evaluation.objectives)
+            .collect()
+    }
 }
 
 fn seeded_search(pop_size: usize) -> SeededNsga2 {
@@ -238,6 +299,10 @@ fn every_strategy_honours_its_budget() {
                 default_search().run(&problem, budget, 4).unwrap(),
             ),
             (
+                "refined".into(),
+                refined_search().run(&problem, budget, 4).unwrap(),
+            ),
+            (
                 "greedy".into(),
                 GreedyDescent.run(&problem, budget, 4).unwrap(),
             ),
@@ -248,7 +313,7 @@ fn every_strategy_honours_its_budget() {
         ];
         for (name, run) in runs {
             assert!(run.len() <= budget, "{name} at {budget}: {}", run.len());
-            if matches!(name.as_str(), "random" | "nsga2" | "seeded") {
+            if matches!(name.as_str(), "random" | "nsga2" | "seeded" | "refined") {
                 assert_eq!(run.len(), budget, "{name} uses its whole budget");
             }
             let distinct = sorted(run.evaluations.iter().map(|r| r.genes.clone()).collect());
@@ -273,6 +338,10 @@ fn runs_are_deterministic_per_seed_at_any_thread_count() {
             RandomSearch.run(&problem, 150, 9).unwrap(),
             paper_nsga2().run(&problem, 150, 9).unwrap(),
             default_search().run(&problem, 150, 9).unwrap(),
+            refined_search().run(&problem, 150, 9).unwrap(),
+            refined_search()
+                .run(&Additive::interacting(5), 150, 9)
+                .unwrap(),
             GreedyDescent.run(&problem, 150, 9).unwrap(),
             KnapsackSearch.run(&problem, 150, 9).unwrap(),
         ]
@@ -424,6 +493,7 @@ fn stochastic_runs_at_a_smaller_budget_are_prefixes() {
         long(&|b| RandomSearch.run(&problem, b, 8).unwrap()),
         long(&|b| paper_nsga2().run(&problem, b, 8).unwrap()),
         long(&|b| default_search().run(&problem, b, 8).unwrap()),
+        long(&|b| refined_search().run(&problem, b, 8).unwrap()),
     ];
     for (full, short) in cases {
         assert_eq!(&full.evaluations[..57], &short.evaluations[..]);
@@ -469,4 +539,131 @@ fn knapsack_front_stays_bounded_on_a_large_space() {
     assert!(front
         .windows(2)
         .all(|w| w[0].cost <= w[1].cost && w[0].sensitivity > w[1].sensitivity));
+}
+
+/// The refined search finds the exact front of the additive space within its seeds, like the
+/// seeded search, and the exact front of a space with interactions (where the knapsack of
+/// single-layer sensitivities is not exact) well before the space is exhausted; there it does
+/// at least as well as the seeded search and NSGA-II at every checked budget, over seeds.
+#[test]
+fn refined_search_finds_exact_fronts_with_and_without_interactions() {
+    let additive = Additive::bit_widths(4);
+    let truth = additive.true_front();
+    let run = refined_search().run(&additive, 60, 3).unwrap();
+    assert_eq!(run.len(), 60);
+    assert_exact_front(&run, &truth, "refined, additive");
+
+    let problem = Additive::interacting(5);
+    let truth = problem.true_front();
+    let size = 4usize.pow(5);
+    assert!(truth.len() > 10, "a front worth finding: {}", truth.len());
+    let knapsack = KnapsackSearch.run(&problem.0, size, 0).unwrap();
+    let knapsack_front: Vec<Vec<f64>> = knapsack
+        .evaluations
+        .iter()
+        .map(|r| problem.evaluate(&r.genes).unwrap().objectives)
+        .collect();
+    let reference = mohaq_evo::reference_point(&truth).unwrap();
+    let knapsack_quality = FrontQuality::measure(&knapsack_front, &truth, &reference).unwrap();
+    assert!(
+        knapsack_quality.recovered < truth.len(),
+        "interactions make the additive optima inexact: {knapsack_quality:?}"
+    );
+    let budget = size / 4;
+    for seed in 1..=3 {
+        let run = refined_search().run(&problem, budget, seed).unwrap();
+        assert_exact_front(&run, &truth, &format!("refined, interacting, seed {seed}"));
+        for b in [60, 120, budget] {
+            let hv = |front: Vec<Vec<f64>>| {
+                FrontQuality::measure(&front, &truth, &reference)
+                    .unwrap()
+                    .hv_ratio
+            };
+            let refined = hv(run.front_after(b));
+            let seeded = hv(default_search()
+                .run(&problem, b, seed)
+                .unwrap()
+                .front_after(b));
+            let nsga2 = hv(paper_nsga2().run(&problem, b, seed).unwrap().front_after(b));
+            assert!(
+                refined >= seeded - 1e-12 && refined >= nsga2 - 1e-12,
+                "seed {seed}, budget {b}: refined {refined}, seeded {seeded}, nsga2 {nsga2}"
+            );
+        }
+    }
+}
+
+/// A refined search stopped by its observer and resumed from the run directory's checkpoint
+/// ends with exactly the evaluations of an uninterrupted run, none evaluated twice.
+#[test]
+fn a_stopped_refined_search_resumes_by_replay_to_the_same_run() {
+    use mohaq_evo::strategy::resumable::Replay;
+    use mohaq_evo::{Control, GenerationReport};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Counting<'a>(&'a Interacting, AtomicUsize);
+    impl Problem for Counting<'_> {
+        type Error = Infallible;
+        fn space(&self) -> &Space {
+            self.0.space()
+        }
+        fn n_objectives(&self) -> usize {
+            2
+        }
+        fn n_constraints(&self) -> usize {
+            0
+        }
+        fn evaluate(&self, genes: &[f64]) -> Result<Evaluation, Infallible> {
+            self.1.fetch_add(1, Ordering::Relaxed);
+            self.0.evaluate(genes)
+        }
+    }
+    impl LayerwiseProblem for Counting<'_> {
+        fn error_objective(&self) -> usize {
+            0
+        }
+        fn layer_options(&self) -> Vec<Vec<LayerOption>> {
+            self.0.layer_options()
+        }
+    }
+
+    let problem = Additive::interacting(5);
+    let search = refined_search();
+    let budget = 150;
+    let whole = search.run(&problem, budget, 7).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let identity = format!("{search:?}, seed 7");
+    let first = Counting(&problem, AtomicUsize::new(0));
+    let replay = Replay::open(&first, dir.path(), identity.clone(), budget).unwrap();
+    let mut stop_after_4 = |r: &GenerationReport| {
+        if r.generation == 4 {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    };
+    let partial = replay
+        .drive(&mut stop_after_4, |p| search.run(p, budget, 7))
+        .unwrap();
+    assert!(!partial.completed);
+    assert_eq!(partial.batches, 4);
+    assert!(partial.archive.len() < budget);
+    let made = first.1.load(Ordering::Relaxed);
+    assert_eq!(made, partial.archive.len());
+
+    let second = Counting(&problem, AtomicUsize::new(0));
+    let replay = Replay::open(&second, dir.path(), identity, budget).unwrap();
+    assert_eq!(replay.replayed(), Some(4));
+    let resumed = replay
+        .drive(&mut mohaq_evo::Silent, |p| search.run(p, budget, 7))
+        .unwrap();
+    assert!(resumed.completed);
+    assert_eq!(Vec::from(resumed.archive), whole.evaluations);
+    assert_eq!(made + second.1.load(Ordering::Relaxed), budget);
+
+    let other = Replay::open(&problem, dir.path(), "another strategy", budget);
+    let err = other
+        .err()
+        .expect("another strategy's checkpoint is refused");
+    assert!(err.to_string().contains("strategy"), "{err}");
 }

@@ -35,6 +35,11 @@ pub struct Args {
     /// default 2048). Changes the time only, never a result.
     #[arg(long)]
     cache_mb: Option<u64>,
+    /// Run the MOHAQ authors' NSGA-II generation by generation instead of the default search
+    /// (seeded NSGA-II with local refinement around the front), as `[search] strategy =
+    /// "paper"` does; an experiment that names `strategy = "default"` is refused with it.
+    #[arg(long)]
+    paper: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -47,6 +52,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if let Some(mb) = args.cache_mb {
         experiment.search.cache_mb = Some(mb);
+    }
+    if args.paper {
+        anyhow::ensure!(
+            experiment.search.strategy != Some(mohaq_beacon::SearchStrategy::Default),
+            "--paper conflicts with `[search] strategy = \"default\"` in {}",
+            args.experiment.display()
+        );
+        experiment.search.strategy = Some(mohaq_beacon::SearchStrategy::Paper);
     }
     if let Some(max) = args.max_evaluations {
         anyhow::ensure!(max > 0, "--max-evaluations must be at least 1");
@@ -90,7 +103,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         max_evaluations: args.max_evaluations,
         ..RunOptions::default()
     };
-    let mut bar = GenerationProgress::new(experiment.search.n_gen);
+    let mut bar = match experiment.search.strategy() {
+        mohaq_beacon::SearchStrategy::Paper => GenerationProgress::new(experiment.search.n_gen),
+        mohaq_beacon::SearchStrategy::Default => GenerationProgress::batches(),
+    };
     let mut observer = TimeBudget::new(args.time_budget, &mut bar);
     let front = run_search(
         &experiment,
@@ -102,14 +118,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &mut observer,
     )?;
     bar.0.finish();
+    let unit = match experiment.search.strategy() {
+        mohaq_beacon::SearchStrategy::Paper => "generations",
+        mohaq_beacon::SearchStrategy::Default => "batches",
+    };
     outln!(
-        "{} solutions on the front ({} evaluations, {} generations{}); objectives {}",
+        "{} solutions on the front ({} evaluations, {} {}{}); objectives {}",
         front.solutions.len(),
         front.n_evaluations,
         front.generations,
+        unit,
         front
             .resumed_from
-            .map_or(String::new(), |g| format!(", resumed from generation {g}")),
+            .map_or(String::new(), |g| format!(", resumed after {g} {unit}")),
         front.objective_names.join(", ")
     );
     for s in &front.solutions {

@@ -22,6 +22,20 @@ impl<'a, P: Problem> MemoProblem<'a, P> {
         }
     }
 
+    /// Starts from evaluations already made (an archive saved earlier): they are answered
+    /// without evaluating.
+    pub fn with_cache(inner: &'a P, cache: EvaluationArchive) -> Self {
+        Self {
+            inner,
+            cache: Mutex::new(cache),
+        }
+    }
+
+    /// Everything remembered so far, in the order it was first evaluated.
+    pub fn cache(&self) -> EvaluationArchive {
+        self.cache.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
     /// Distinct candidates evaluated so far (over all runs).
     pub fn evaluated(&self) -> usize {
         self.cache.lock().map_or(0, |c| c.len())

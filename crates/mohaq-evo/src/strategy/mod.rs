@@ -4,12 +4,15 @@
 //! One module per strategy, as the NSGA-II operators are: [`random_search`] (uniform, duplicates
 //! skipped), [`nsga2_search`] (the engine under a budget, optionally seeded), [`greedy_descent`]
 //! (AIMET AMP's greedy curve), [`knapsack_search`] (HAWQ-V3's exact per-budget optimisation of a
-//! second-order sensitivity) and [`seeded_nsga2`] (the default: sensitivity-seeded NSGA-II).
+//! second-order sensitivity), [`seeded_nsga2`] (sensitivity-seeded NSGA-II) and
+//! [`refined_nsga2`] (the default: seeded NSGA-II interleaved with local refinement around the
+//! front, [`front_neighbours`]). [`resumable`] checkpoints and resumes any strategy by replay.
 //! Every strategy evaluates through one [`BudgetedEvaluator`], the only place the budget is
 //! enforced, so none can exceed it; randomness is drawn in sequential code only, so a seed fixes
 //! a run at any thread count. Layer-wise strategies need [`LayerwiseProblem`].
 
 mod budget;
+pub mod front_neighbours;
 pub mod greedy_descent;
 pub mod knapsack;
 pub mod knapsack_search;
@@ -18,6 +21,8 @@ pub mod lookup;
 pub mod memo;
 pub mod nsga2_search;
 pub mod random_search;
+pub mod refined_nsga2;
+pub mod resumable;
 pub mod seeded_nsga2;
 pub mod seeds;
 pub mod sensitivity;

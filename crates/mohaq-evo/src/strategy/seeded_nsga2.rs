@@ -14,7 +14,7 @@ use crate::strategy::knapsack::{knapsack_front, spread_order};
 use crate::strategy::layerwise::genes_of_choice;
 use crate::strategy::nsga2_search::Nsga2Search;
 use crate::strategy::seeds::uniform_configurations;
-use crate::strategy::sensitivity::single_layer_sensitivity;
+use crate::strategy::sensitivity::{single_layer_sensitivity, MeasuredSensitivity};
 use crate::strategy::{BudgetedEvaluator, LayerwiseProblem, Strategy, StrategyRun};
 
 /// Sensitivity-seeded NSGA-II.
@@ -35,44 +35,9 @@ impl<P: LayerwiseProblem> Strategy<P> for SeededNsga2 {
 
     fn run(&self, problem: &P, budget: usize, seed: u64) -> Result<StrategyRun, Nsga2Error> {
         let mut evaluator = BudgetedEvaluator::new(problem, budget);
-        let uniform = uniform_configurations(problem.space());
-        evaluator.evaluate(&uniform)?;
-        let measured = single_layer_sensitivity(&mut evaluator)?;
-        let options = problem.layer_options();
-        let n_genes = problem.space().len();
-        let front = knapsack_front(&options, &measured);
-        let mut room = self
-            .config
-            .pop_size
-            .saturating_sub(evaluator.archive().len());
-        let mut optima: Vec<Genes> = Vec::new();
-        if self.model_sensitivity {
-            if let Ok(Some(model)) = problem.second_order_sensitivity() {
-                let model: Vec<Vec<Option<f64>>> = model
-                    .iter()
-                    .map(|row| row.iter().map(|&s| Some(s)).collect())
-                    .collect();
-                let model_front = knapsack_front(&options, &model);
-                let half = room / 2;
-                optima.extend(
-                    spread_order(model_front.len(), half)
-                        .into_iter()
-                        .map(|i| genes_of_choice(n_genes, &options, &model_front[i].choice)),
-                );
-                room -= half;
-            }
-        }
-        optima.extend(
-            spread_order(front.len(), room.max(1))
-                .into_iter()
-                .map(|i| genes_of_choice(n_genes, &options, &front[i].choice)),
-        );
-        evaluator.evaluate(&optima)?;
+        let seeded = seed_candidates(&mut evaluator, self.config.pop_size, self.model_sensitivity)?;
         let archive: EvaluationArchive = evaluator.into_archive();
-        // Seeds in order of promise: knapsack optima, uniform configurations, then the rest.
-        let mut seeds = optima;
-        seeds.extend(uniform);
-        seeds.extend(archive.records().iter().map(|r| r.genes.clone()));
+        let seeds = seeded.seeds;
         let engine = Nsga2Search {
             name: self.name.clone(),
             config: self.config.clone(),
@@ -85,4 +50,63 @@ impl<P: LayerwiseProblem> Strategy<P> for SeededNsga2 {
             evaluations: Vec::from(state.archive),
         })
     }
+}
+
+/// What the seeding phase leaves: the initial population's candidates, in order of promise, and
+/// the single-layer sensitivities it measured.
+pub struct Seeded {
+    pub seeds: Vec<Genes>,
+    pub measured: MeasuredSensitivity,
+}
+
+/// The seeding phase shared by the seeded searches: evaluates the uniform configurations, every
+/// layer alone at each lower option, then knapsack optima (of the measured sensitivity, and of
+/// the model's when `model_sensitivity` and the problem has one) filling `pop_size`.
+pub fn seed_candidates<P: LayerwiseProblem>(
+    evaluator: &mut BudgetedEvaluator<'_, P>,
+    pop_size: usize,
+    model_sensitivity: bool,
+) -> Result<Seeded, Nsga2Error> {
+    let problem = evaluator.problem();
+    let uniform = uniform_configurations(problem.space());
+    evaluator.evaluate(&uniform)?;
+    let measured = single_layer_sensitivity(evaluator)?;
+    let options = problem.layer_options();
+    let n_genes = problem.space().len();
+    let front = knapsack_front(&options, &measured);
+    let mut room = pop_size.saturating_sub(evaluator.archive().len());
+    let mut optima: Vec<Genes> = Vec::new();
+    if model_sensitivity {
+        if let Ok(Some(model)) = problem.second_order_sensitivity() {
+            let model: Vec<Vec<Option<f64>>> = model
+                .iter()
+                .map(|row| row.iter().map(|&s| Some(s)).collect())
+                .collect();
+            let model_front = knapsack_front(&options, &model);
+            let half = room / 2;
+            optima.extend(
+                spread_order(model_front.len(), half)
+                    .into_iter()
+                    .map(|i| genes_of_choice(n_genes, &options, &model_front[i].choice)),
+            );
+            room -= half;
+        }
+    }
+    optima.extend(
+        spread_order(front.len(), room.max(1))
+            .into_iter()
+            .map(|i| genes_of_choice(n_genes, &options, &front[i].choice)),
+    );
+    evaluator.evaluate(&optima)?;
+    // Seeds in order of promise: knapsack optima, uniform configurations, then the rest.
+    let mut seeds = optima;
+    seeds.extend(uniform);
+    seeds.extend(
+        evaluator
+            .archive()
+            .records()
+            .iter()
+            .map(|r| r.genes.clone()),
+    );
+    Ok(Seeded { seeds, measured })
 }
