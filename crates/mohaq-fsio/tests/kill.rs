@@ -29,7 +29,9 @@ fn child_writer() {
 fn kill_9_mid_write_never_leaves_a_partial_target() {
     let dir = tempfile::tempdir().unwrap();
     let mut interrupted = 0;
-    for (round, delay_ms) in [15u64, 40, 80, 120, 200].into_iter().enumerate() {
+    // Each round waits until the child has started writing (a temporary exists), so a slow
+    // start on a loaded machine cannot make every kill land before the first write.
+    for (round, delay_ms) in [0u64, 2, 5, 10, 20].into_iter().enumerate() {
         let round_dir = dir.path().join(format!("round{round}"));
         std::fs::create_dir(&round_dir).unwrap();
         let target = round_dir.join("model.safetensors");
@@ -40,6 +42,10 @@ fn kill_9_mid_write_never_leaves_a_partial_target() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
+        let started = std::time::Instant::now();
+        while count_temps(&round_dir) == 0 && started.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         std::thread::sleep(Duration::from_millis(delay_ms));
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
@@ -50,17 +56,21 @@ fn kill_9_mid_write_never_leaves_a_partial_target() {
                 "round {round}: mixed generations"
             );
         }
-        let temps = std::fs::read_dir(&round_dir)
-            .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .ends_with(".tmp")
-            })
-            .count();
-        interrupted += usize::from(temps > 0);
+        interrupted += usize::from(count_temps(&round_dir) > 0);
     }
     assert!(interrupted > 0, "no kill landed inside a write");
+}
+
+/// Temporaries (`*.tmp`) in `dir`: a write in progress, or one a kill interrupted.
+fn count_temps(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".tmp")
+        })
+        .count()
 }
