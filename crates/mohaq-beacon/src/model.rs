@@ -87,7 +87,8 @@ pub trait ErrorModel: Sync {
 }
 
 /// Work saved by reusing layer outputs across candidates, counted in layer steps (one matrix
-/// layer of one candidate on the whole optimisation subset), and the cache's memory.
+/// layer of one candidate on the whole optimisation subset), and the cache's memory (buffers two
+/// entries share counted in each, so the bytes are an upper bound on what it really holds).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReuseReport {
     /// Steps the evaluated candidates would need without reuse.
@@ -119,7 +120,8 @@ impl ReuseReport {
         let mib = |b: u64| b as f64 / f64::from(1 << 20);
         let share = |n: u64| 100.0 * n as f64 / self.steps_needed.max(1) as f64;
         format!(
-            "layer-output cache: {:.1} % of {} layer steps reused from the cache, {:.1} % within              batches; holds {:.0} MiB in {} entries (peak {:.0} MiB, cap {:.0} MiB, {} evicted)",
+            "layer-output cache: {:.1} % of {} layer steps reused from the cache, {:.1} % within \
+             batches; holds {:.0} MiB in {} entries (peak {:.0} MiB, cap {:.0} MiB, {} evicted)",
             share(self.steps_reused_from_cache),
             self.steps_needed,
             share(self.steps_reused_in_batch),
