@@ -85,7 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let result = if tune {
         tune_default(&memo, &true_front)
     } else {
-        compare_and_write(&memo, &experiment.name, names, true_front, candidates, &out)
+        compare_and_write(&memo, &experiment.name, names, true_front, candidates, out)
     };
     let cache = memo.cache();
     if cache.len() > known {

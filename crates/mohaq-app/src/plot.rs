@@ -410,7 +410,7 @@ mod tests {
         assert!(svg.matches("<circle").count() >= 2, "{svg}");
         for budget in ["90", "180", "630", "2000"] {
             assert!(
-                svg.contains(&format!(">{budget}</text>")),
+                svg.contains(&format!(">\n{budget}\n</text>")),
                 "x label {budget}: {svg}"
             );
         }

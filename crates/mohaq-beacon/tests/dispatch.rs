@@ -57,6 +57,8 @@ weights = "m.safetensors"
 pop_size = 12
 n_offsprings = 4
 n_gen = 8
+# The engine's checkpoint holds the population and generator the comparison checks.
+strategy = "paper"
 [constraints]
 max_error = { relative = 1.5 }
 [beacons]
