@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use mohaq_app::search_quality::{
-    compare_strategies, comparison_markdown, default_search, within_size_limit,
+    compare_strategies, comparison_markdown, refined_search, within_size_limit,
     write_comparison_plot, E5_BUDGETS, E5_SEEDS,
 };
 use mohaq_app::sru_model::SruModel;
@@ -136,7 +136,7 @@ fn tune_default<P: mohaq_evo::LayerwiseProblem>(
         (40, 10, 5),
     ];
     for (pop, off, local) in grid {
-        let mut search = default_search();
+        let mut search = refined_search();
         search.config.pop_size = pop;
         search.config.n_offsprings = off;
         search.local_batch = local;

@@ -112,7 +112,8 @@ pub const DEFAULT_CACHE_MB: u64 = 2048;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SearchStrategy {
-    /// Seeded NSGA-II with local refinement around the front (mohaq-evo's `RefinedNsga2`),
+    /// NSGA-II seeded with uniform configurations, single-layer sensitivities and their
+    /// knapsack optima (mohaq-evo's `SeededNsga2`),
     /// spending the same number of evaluations the paper's settings plan.
     #[default]
     Default,

@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use mohaq_evo::strategy::refined_nsga2::RefinedNsga2;
+use mohaq_evo::strategy::seeded_nsga2::SeededNsga2;
 use mohaq_evo::strategy::resumable::{Replay, ReplayOutcome, STRATEGY_CHECKPOINT_FILE};
 use mohaq_evo::{EvaluationArchive, Nsga2, Nsga2Config, Observer, Strategy};
 use mohaq_fsio::DirLock;
@@ -129,15 +129,16 @@ pub fn nsga2_config(experiment: &Experiment) -> Nsga2Config {
     config
 }
 
-/// The default search of an experiment: seeded NSGA-II with local refinement, with the
-/// experiment's population and offspring sizes (its seed comes with each run; the budget in
-/// evaluations, not `n_gen`, bounds it).
-pub fn default_strategy(experiment: &Experiment) -> RefinedNsga2 {
-    RefinedNsga2::with_population(
-        "seeded NSGA-II + front refinement (default)",
-        experiment.search.pop_size,
-        experiment.search.n_offsprings,
-    )
+/// The default search of an experiment: NSGA-II seeded with the uniform configurations,
+/// single-layer sensitivities and their knapsack optima, with the experiment's population and
+/// offspring sizes (its seed comes with each run; the budget in evaluations, not `n_gen`,
+/// bounds it).
+pub fn default_strategy(experiment: &Experiment) -> SeededNsga2 {
+    SeededNsga2 {
+        name: "seeded NSGA-II (default)".into(),
+        config: nsga2_config(experiment),
+        model_sensitivity: false,
+    }
 }
 
 /// Which search runs in `run_dir`: the experiment's, except that a run directory holding only

@@ -231,7 +231,7 @@ fn finished_run(dir: &Path, cache: &Path) -> PathBuf {
         assert!(limits.contains(note), "no note `{note}` in limits.json");
     }
     assert!(
-        stderr.contains("generation 1/1: "),
+        stderr.contains("evaluations 4/4: "),
         "no progress line:\n{stderr}"
     );
     run_dir
