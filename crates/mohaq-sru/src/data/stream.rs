@@ -6,12 +6,12 @@
 //! [`super::audio`] converts a whole file (the same per-sample scaling and per-frame downmix),
 //! so a streamed recording gives the same samples, bit for bit.
 //!
-//! Only files that need no resampling are streamed (the resampler's filter spans block
-//! boundaries); [`AudioStream::open`] answers `None` for those and for anything irregular (a
-//! truncated WAV, a header it cannot find in the first [`HEADER_PROBE`] bytes, a FLAC without
-//! its length), and the caller reads the file whole, which also gives the usual error for a
-//! broken one. A FLAC file that ends early is found only while it is read: the same
-//! "truncated" error, then.
+//! A file at another rate is resampled as it is read, by [`resample::ChunkedResampler`], which
+//! gives the whole-file resampler's samples bit for bit. [`AudioStream::open`] answers `None` for
+//! anything irregular (a truncated WAV, a header it cannot find in the first [`HEADER_PROBE`]
+//! bytes, a FLAC without its length, a conversion the policy does not allow), and the caller
+//! reads the file whole, which also gives the usual error for a broken one. A FLAC file that
+//! ends early is found only while it is read: the same "truncated" error, then.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -59,14 +59,21 @@ pub struct AudioStream {
     remaining: u64,
     /// Samples (per channel) read so far, for error messages.
     read: u64,
+    /// Frames in the file.
+    frames: u64,
+    /// Mono samples given out in all, after resampling.
     total: u64,
     conversion: Conversion,
+    /// For a file at another rate: its resampler, and output not handed out yet.
+    resampler: Option<resample::ChunkedResampler>,
+    converted: Vec<f32>,
 }
 
 impl AudioStream {
     /// Opens `path` when it can be streamed exactly as it would be read whole: WAV (any width
-    /// and channel count), SPHERE PCM or FLAC, already at `policy.sample_rate`. `Ok(None)`: read the
-    /// file whole instead. Errors are those of opening the file.
+    /// and channel count), SPHERE PCM or FLAC, at `policy.sample_rate` or, when the policy
+    /// converts, at any rate. `Ok(None)`: read the file whole instead. Errors are those of
+    /// opening the file.
     pub fn open(path: &Path, policy: AudioPolicy) -> Result<Option<Self>, DataError> {
         let mut file = File::open(path).map_err(|e| DataError::io(path, e))?;
         let file_len = file.metadata().map_err(|e| DataError::io(path, e))?.len();
@@ -108,35 +115,62 @@ impl AudioStream {
         };
         let frame_bytes = u64::from(spec.channels * spec.bits / 8);
         let complete = file_len.saturating_sub(data_start) / frame_bytes >= frames;
-        let converts = spec.channels != 1 && !policy.convert;
-        if spec.sample_rate != policy.sample_rate || converts || frames == 0 || !complete {
+        let refused =
+            (spec.channels != 1 || spec.sample_rate != policy.sample_rate) && !policy.convert;
+        if refused || spec.sample_rate == 0 || frames == 0 || !complete {
             return Ok(None);
         }
         file.seek(SeekFrom::Start(data_start))
             .map_err(|e| DataError::io(path, e))?;
+        let source = Source::Pcm {
+            reader: BufReader::with_capacity(1 << 16, file),
+            encoding,
+            sample_bytes: (spec.bits / 8) as usize,
+        };
+        let conversion = Conversion {
+            source_rate: spec.sample_rate,
+            target_rate: policy.sample_rate,
+            channels: spec.channels,
+            bits: spec.bits,
+            float: spec.float,
+        };
+        Self::new(path, source, conversion, frames)
+    }
+
+    /// The stream of `frames` frames from `source`, with a resampler when the rates differ;
+    /// `None` when resampling leaves no sample (the whole read reports it).
+    fn new(
+        path: &Path,
+        source: Source,
+        conversion: Conversion,
+        frames: u64,
+    ) -> Result<Option<Self>, DataError> {
+        let (from, to) = (conversion.source_rate, conversion.target_rate);
+        let resampler = if from == to {
+            None
+        } else {
+            Some(resample::ChunkedResampler::new(path, from, to, frames)?)
+        };
+        let total = resampler.as_ref().map_or(frames, |r| r.output_len());
+        if total == 0 {
+            return Ok(None);
+        }
         Ok(Some(Self {
             path: path.to_path_buf(),
-            source: Source::Pcm {
-                reader: BufReader::with_capacity(1 << 16, file),
-                encoding,
-                sample_bytes: (spec.bits / 8) as usize,
-            },
-            channels: spec.channels as usize,
+            source,
+            channels: conversion.channels as usize,
             remaining: frames,
             read: 0,
-            total: frames,
-            conversion: Conversion {
-                source_rate: spec.sample_rate,
-                target_rate: policy.sample_rate,
-                channels: spec.channels,
-                bits: spec.bits,
-                float: spec.float,
-            },
+            frames,
+            total,
+            conversion,
+            resampler,
+            converted: Vec::new(),
         }))
     }
 
-    /// A FLAC file whose stream info gives its length, at the policy's rate; the samples are
-    /// scaled as the whole-file decoder scales them.
+    /// A FLAC file whose stream info gives its length, at the policy's rate or converted; the
+    /// samples are scaled as the whole-file decoder scales them.
     fn open_flac(path: &Path, policy: AudioPolicy) -> Result<Option<Self>, DataError> {
         let file = File::open(path).map_err(|e| DataError::io(path, e))?;
         let Ok(reader) = claxon::FlacReader::new(BufReader::with_capacity(1 << 16, file)) else {
@@ -146,34 +180,28 @@ impl AudioStream {
         let frames = info.samples.unwrap_or(0);
         let usable = (4..=32).contains(&info.bits_per_sample)
             && info.channels > 0
-            && (info.channels == 1 || policy.convert)
-            && info.sample_rate == policy.sample_rate
+            && ((info.channels == 1 && info.sample_rate == policy.sample_rate) || policy.convert)
+            && info.sample_rate > 0
             && frames > 0;
         if !usable {
             return Ok(None);
         }
-        Ok(Some(Self {
-            path: path.to_path_buf(),
-            source: Source::Flac {
-                reader: Box::new(reader),
-                scale: super::audio::flac_scale(info.bits_per_sample),
-                decoded: Vec::new(),
-            },
-            channels: info.channels as usize,
-            remaining: frames,
-            read: 0,
-            total: frames,
-            conversion: Conversion {
-                source_rate: info.sample_rate,
-                target_rate: policy.sample_rate,
-                channels: info.channels,
-                bits: info.bits_per_sample,
-                float: false,
-            },
-        }))
+        let source = Source::Flac {
+            reader: Box::new(reader),
+            scale: super::audio::flac_scale(info.bits_per_sample),
+            decoded: Vec::new(),
+        };
+        let conversion = Conversion {
+            source_rate: info.sample_rate,
+            target_rate: policy.sample_rate,
+            channels: info.channels,
+            bits: info.bits_per_sample,
+            float: false,
+        };
+        Self::new(path, source, conversion, frames)
     }
 
-    /// Mono samples in the file.
+    /// Mono samples the stream gives, after resampling.
     pub fn len(&self) -> u64 {
         self.total
     }
@@ -189,10 +217,28 @@ impl AudioStream {
 
     /// Up to `max` next samples, appended to `out`; how many were appended (0 at the end).
     pub fn read_into(&mut self, max: usize, out: &mut Vec<i16>) -> Result<usize, DataError> {
-        let n = (max as u64).min(self.remaining) as usize;
-        if n == 0 {
-            return Ok(0);
+        if self.resampler.is_none() {
+            let n = (max as u64).min(self.remaining) as usize;
+            if n > 0 {
+                let mono = self.read_mono(n)?;
+                out.extend(mono.iter().map(|&v| super::audio::to_int16(v)));
+            }
+            return Ok(n);
         }
+        while self.converted.len() < max && self.remaining > 0 {
+            let n = (resample::CHUNK_FRAMES as u64).min(self.remaining) as usize;
+            let mono = self.read_mono(n)?;
+            if let Some(resampler) = self.resampler.as_mut() {
+                resampler.push(&mono, &mut self.converted)?;
+            }
+        }
+        let n = max.min(self.converted.len());
+        out.extend(self.converted.drain(..n).map(super::audio::to_int16));
+        Ok(n)
+    }
+
+    /// The next `n` frames (`n` at most those left) as mono samples on the int16 scale.
+    fn read_mono(&mut self, n: usize) -> Result<Vec<f32>, DataError> {
         let values = match &mut self.source {
             Source::Pcm {
                 reader,
@@ -219,7 +265,7 @@ impl AudioStream {
             } => {
                 let wanted = n * self.channels;
                 let (path, total, read, channels) =
-                    (&self.path, self.total, self.read, self.channels);
+                    (&self.path, self.frames, self.read, self.channels);
                 let truncated = |buffered: usize| DataError::Truncated {
                     path: path.clone(),
                     expected: total,
@@ -251,10 +297,9 @@ impl AudioStream {
         } else {
             values
         };
-        out.extend(mono.iter().map(|&v| super::audio::to_int16(v)));
         self.remaining -= n as u64;
         self.read += n as u64;
-        Ok(n)
+        Ok(mono)
     }
 }
 
@@ -315,7 +360,7 @@ mod tests {
     }
 
     /// Every layout streamed equals the whole-file read, at block sizes that do and do not
-    /// divide the length; a file to resample is not streamed.
+    /// divide the length, resampled ones included; a truncated file is not streamed.
     #[test]
     fn streamed_samples_equal_the_whole_file_read() {
         let dir = tempfile::tempdir().unwrap();
@@ -327,8 +372,21 @@ mod tests {
             bits,
             float,
         };
+        let at = |rate, mut spec: WavSpec| {
+            spec.sample_rate = rate;
+            spec
+        };
         let cases = [
             ("m16.wav", encode(spec(1, 16, false), &mono, None)),
+            ("8k.wav", encode(at(8000, spec(1, 16, false)), &mono, None)),
+            (
+                "44k-stereo.wav",
+                encode(at(44100, spec(2, 16, false)), &stereo, None),
+            ),
+            (
+                "48k-f32.wav",
+                encode(at(48000, spec(1, 32, true)), &mono, None),
+            ),
             (
                 "m24.wav",
                 encode(spec(1, 24, false), &mono, Some((b"LIST", b"abc"))),
@@ -362,11 +420,6 @@ mod tests {
                 .unwrap();
             assert_eq!(stream.conversion(), conversion, "{name}");
         }
-        let resampled = dir.path().join("8k.wav");
-        let mut spec8 = spec(1, 16, false);
-        spec8.sample_rate = 8000;
-        std::fs::write(&resampled, encode(spec8, &mono, None)).unwrap();
-        assert!(streamed(&resampled, 4096).is_none());
         let truncated = dir.path().join("cut.wav");
         let bytes = encode(spec(1, 16, false), &mono, None);
         std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();

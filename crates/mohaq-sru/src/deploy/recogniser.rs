@@ -7,8 +7,9 @@
 //! normalisation turns silence and faint noise into speech-like input (see
 //! [`crate::features::level`]). Audio at other rates or with several channels is converted
 //! (resampled, downmixed) and the [`Recognition`] says so. Long recordings run in segments, and
-//! WAV, SPHERE and FLAC files at 16 kHz are streamed from disk (two passes: level and normalisation
-//! statistics, then features per segment), so memory does not grow with their length.
+//! WAV, SPHERE and FLAC files are streamed from disk, converted as they are read (two passes: level
+//! and normalisation statistics, then features per segment), so memory does not grow with their
+//! length.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -152,9 +153,10 @@ impl Recogniser {
     }
 
     /// Recognises one audio file: WAV (8/16/24/32-bit or float), FLAC or SPHERE, any rate and
-    /// channel count (converted to 16 kHz mono). WAV, SPHERE and FLAC files at 16 kHz are
-    /// streamed ([`Self::recognise_stream`]), in memory that does not grow with their length;
-    /// the rest (to be resampled) are read whole. Both give the same phones.
+    /// channel count (converted to 16 kHz mono). WAV, SPHERE and FLAC files are streamed
+    /// ([`Self::recognise_stream`]), resampled and downmixed as they are read, in memory that
+    /// does not grow with their length; irregular files are read whole. Both give the same
+    /// phones.
     pub fn recognise_file(&self, audio: &Path) -> Result<Recognition, DeployError> {
         let options = FbankOptions::default();
         let policy = AudioPolicy::converting(options.sample_rate);
