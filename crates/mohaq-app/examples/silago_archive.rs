@@ -76,16 +76,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         10_000,
         mohaq_app::exhaustive::LOCAL_CHUNK,
         |done, total, so_far| {
-        if done % mohaq_app::exhaustive::LOCAL_CHUNK == 0 {
-            eprintln!(
-                "{done}/{total} after {:.0} s",
-                start.elapsed().as_secs_f64()
-            );
-            if let Ok(text) = serde_json::to_string(so_far) {
-                let _ = std::fs::write(&out, text);
+            if done % mohaq_app::exhaustive::LOCAL_CHUNK == 0 {
+                eprintln!(
+                    "{done}/{total} after {:.0} s",
+                    start.elapsed().as_secs_f64()
+                );
+                if let Ok(text) = serde_json::to_string(so_far) {
+                    let _ = std::fs::write(&out, text);
+                }
             }
-        }
-    },
+        },
     )?;
     std::fs::write(&out, serde_json::to_string(&archive)?)?;
     eprintln!(

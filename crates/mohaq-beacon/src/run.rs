@@ -12,8 +12,8 @@
 
 use std::path::{Path, PathBuf};
 
-use mohaq_evo::strategy::seeded_nsga2::SeededNsga2;
 use mohaq_evo::strategy::resumable::{Replay, ReplayOutcome, STRATEGY_CHECKPOINT_FILE};
+use mohaq_evo::strategy::seeded_nsga2::SeededNsga2;
 use mohaq_evo::{EvaluationArchive, Nsga2, Nsga2Config, Observer, Strategy};
 use mohaq_fsio::DirLock;
 use mohaq_hw::Platform;
