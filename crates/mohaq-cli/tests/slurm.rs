@@ -47,6 +47,7 @@ weights = "m.safetensors"
 pop_size = 12
 n_offsprings = 4
 n_gen = 6
+strategy = "paper"
 [constraints]
 max_error = {{ relative = 1.5 }}
 [beacons]
