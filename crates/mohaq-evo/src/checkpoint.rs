@@ -75,23 +75,10 @@ pub fn load(
     space: &Space,
 ) -> Result<Option<Nsga2State>, CheckpointError> {
     let path = checkpoint_path(run_dir);
-    let bytes = match fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(CheckpointError::Io { path, source }),
+    let Some(file) = read_versioned(&path, FORMAT_VERSION, |f: &CheckpointFile| f.format_version)?
+    else {
+        return Ok(None);
     };
-    let file: CheckpointFile =
-        serde_json::from_slice(&bytes).map_err(|source| CheckpointError::Json {
-            path: path.clone(),
-            source,
-        })?;
-    if file.format_version != FORMAT_VERSION {
-        return Err(CheckpointError::Version {
-            path,
-            found: file.format_version,
-            expected: FORMAT_VERSION,
-        });
-    }
     if let Some(field) = config.trajectory_mismatch(&file.config) {
         return Err(CheckpointError::Mismatch {
             path,
@@ -107,4 +94,37 @@ pub fn load(
         });
     }
     Ok(Some(file.state))
+}
+
+/// Reads the JSON checkpoint at `path` written in format `expected`: `None` when there is none;
+/// an error naming the file when it cannot be read or parsed, or holds another format version.
+/// Both checkpoints (the engine's and a replayed strategy's) are read through it.
+pub(crate) fn read_versioned<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    expected: u32,
+    version_of: impl Fn(&T) -> u32,
+) -> Result<Option<T>, CheckpointError> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(CheckpointError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let file: T = serde_json::from_slice(&bytes).map_err(|source| CheckpointError::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let found = version_of(&file);
+    if found != expected {
+        return Err(CheckpointError::Version {
+            path: path.to_path_buf(),
+            found,
+            expected,
+        });
+    }
+    Ok(Some(file))
 }

@@ -110,20 +110,12 @@ impl<'a, P: Problem> Replay<'a, P> {
     ) -> Result<Self, CheckpointError> {
         let identity = identity.into();
         let path = run_dir.join(STRATEGY_CHECKPOINT_FILE);
-        let (archive, batches, resumed_from) = match std::fs::read(&path) {
-            Ok(bytes) => {
-                let file: CheckpointFile =
-                    serde_json::from_slice(&bytes).map_err(|source| CheckpointError::Json {
-                        path: path.clone(),
-                        source,
-                    })?;
-                if file.format_version != FORMAT_VERSION {
-                    return Err(CheckpointError::Version {
-                        path,
-                        found: file.format_version,
-                        expected: FORMAT_VERSION,
-                    });
-                }
+        let stored =
+            crate::checkpoint::read_versioned(&path, FORMAT_VERSION, |f: &CheckpointFile| {
+                f.format_version
+            })?;
+        let (archive, batches, resumed_from) = match stored {
+            Some(file) => {
                 if file.identity != identity {
                     return Err(CheckpointError::Mismatch {
                         path,
@@ -140,10 +132,7 @@ impl<'a, P: Problem> Replay<'a, P> {
                 }
                 (file.archive, file.batches, Some(file.batches))
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                (EvaluationArchive::new(), 0, None)
-            }
-            Err(source) => return Err(CheckpointError::Io { path, source }),
+            None => (EvaluationArchive::new(), 0, None),
         };
         Ok(Self {
             inner,
