@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use mohaq_app::lstm_reproduce::{append_lstm_section, reproduce_lstm};
+use mohaq_app::model_comparison::read_digest;
 use mohaq_app::progress::{GenerationProgress, Progress};
 use mohaq_app::report::write_report;
-use mohaq_app::reproduce::{reproduce_hardware, ReproduceConfig};
+use mohaq_app::reproduce::{reproduce_hardware, ModelChoice, ReproduceConfig};
 use mohaq_app::sru_reproduce::reproduce_sru;
 
 #[derive(Parser)]
@@ -33,6 +34,14 @@ enum Command {
         /// Corpus folder (default: the experiments' `data.dir`, MOHAQ_DATA or ../shared/data).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Run E0-E3 on another SRU: a name under models/ (`sru-256` = models/sru-256.toml +
+        /// models/sru-256.safetensors) or a path to either file of such a pair.
+        #[arg(long)]
+        model: Option<String>,
+        /// Show another run's claims and E0 table beside this run's (its output folder, e.g.
+        /// the `results` of a run on the shipped model). Repeatable.
+        #[arg(long)]
+        beside: Vec<PathBuf>,
     },
     /// Print the engine's speed figures: evaluation frames/s (both model sizes, w8 and w4), the
     /// exhaustive SiLago front with and without prefix reuse, training frames/s. Not run by CI.
@@ -61,6 +70,8 @@ fn main() -> anyhow::Result<()> {
             hardware_only,
             out,
             data,
+            model,
+            beside,
         } => {
             let workspace = workspace_root();
             let out_dir = if out.is_absolute() {
@@ -68,15 +79,22 @@ fn main() -> anyhow::Result<()> {
             } else {
                 workspace.join(out)
             };
-            let config = ReproduceConfig {
-                workspace: workspace.clone(),
-                out_dir: out_dir.clone(),
-                quick,
-            };
+            let mut config = ReproduceConfig::new(workspace.clone(), out_dir.clone(), quick);
+            config.model = model
+                .map(|m| ModelChoice::resolve(&workspace, &m))
+                .transpose()?;
+            // Read before the long run, so a wrong folder fails at once.
+            let beside = beside
+                .iter()
+                .map(|dir| read_digest(dir))
+                .collect::<Result<Vec<_>, _>>()?;
             let mut model_results = None;
             let mut lstm_results = None;
             if !hardware_only {
-                let model = workspace.join("models/sru-default.safetensors");
+                let model = match &config.model {
+                    Some(choice) => choice.section.weights.clone(),
+                    None => workspace.join("models/sru-default.safetensors"),
+                };
                 if !model.is_file() {
                     bail!(
                         "the trained model {} is missing: E0-E3 need it (train it with \
@@ -108,7 +126,7 @@ fn main() -> anyhow::Result<()> {
             }
             eprintln!("E4: hardware models on the paper workload ...");
             let hardware = reproduce_hardware(&config).context("E4")?;
-            write_report(&out_dir, quick, &hardware, model_results.as_ref())
+            write_report(&out_dir, quick, &hardware, model_results.as_ref(), &beside)
                 .context("writing the report")?;
             if let Some(lstm) = &lstm_results {
                 append_lstm_section(&out_dir, lstm.as_ref()).context("the LSTM section")?;

@@ -17,11 +17,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args_os().skip(1).map(PathBuf::from);
     let out = args.next().ok_or("usage: lstm_quick OUT_DIR [DATA_DIR]")?;
     let data = args.next();
-    let config = ReproduceConfig {
-        workspace: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."),
-        out_dir: out.clone(),
-        quick: true,
-    };
+    let config = ReproduceConfig::new(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."),
+        out.clone(),
+        true,
+    );
     let start = Instant::now();
     let results = reproduce_lstm(&config, data.as_deref(), &mut Silent)?;
     let section = lstm_section(&out, results.as_ref())?;

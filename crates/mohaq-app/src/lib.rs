@@ -27,6 +27,7 @@ pub mod export;
 pub mod hardware;
 pub mod logging;
 pub mod lstm_reproduce;
+pub mod model_comparison;
 pub mod paper;
 pub mod plot;
 pub mod progress;

@@ -450,6 +450,7 @@ pub fn model_sections(r: &ModelResults, plots: &[String]) -> String {
     if let Some(note) = &r.error_note {
         let _ = writeln!(s, "Error measure: {note}.\n");
     }
+    let _ = writeln!(s, "Hardware: {}.\n", r.workload_note);
     let _ = writeln!(s, "## E0: post-training quantization\n");
     let _ = writeln!(
         s,
@@ -527,6 +528,7 @@ pub fn write_report(
     quick: bool,
     hardware: &HardwareReport,
     model: Option<&ModelResults>,
+    beside: &[crate::model_comparison::ResultsDigest],
 ) -> Result<(), RunError> {
     let mut s = String::from("# MOHAQ reproduction report\n\n");
     let _ = writeln!(
@@ -558,6 +560,7 @@ pub fn write_report(
         Some(r) => {
             let plots = write_plots(out, r)?;
             s.push_str(&model_sections(r, &plots));
+            s.push_str(&crate::model_comparison::side_by_side_section(r, beside));
         }
         None => s.push_str("E0-E3 were not run (hardware only).\n\n"),
     }

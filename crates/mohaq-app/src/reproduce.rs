@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use mohaq_evo::{exhaustive_front, igd, recovered_count, EvaluationArchive, Observer};
 use mohaq_hw::{Platform, ShareOfMaximum};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::hardware::{hardware_report, HardwareReport};
 use crate::paper;
@@ -17,7 +17,7 @@ use crate::search_quality::{
     compare_strategies, Comparison, E5_BUDGETS, E5_QUICK_BUDGETS, E5_QUICK_SEEDS, E5_SEEDS,
 };
 use mohaq_beacon::error::RunError;
-use mohaq_beacon::experiment::{Experiment, ExperimentKind};
+use mohaq_beacon::experiment::{Experiment, ExperimentKind, ModelSection};
 use mohaq_beacon::fsio::write_json_atomic;
 use mohaq_beacon::limits::ResolvedLimits;
 use mohaq_beacon::model::{fp32_size_mb, size_mb, ErrorModel, Retrainer};
@@ -34,9 +34,68 @@ pub struct ReproduceConfig {
     /// Output folder (`results/`).
     pub out_dir: PathBuf,
     pub quick: bool,
+    /// The SRU that E0-E3 run on instead of the experiments' own (`--model`); the experiments'
+    /// names get its name as a suffix, so its run folders and exhaustive archive are its own.
+    pub model: Option<ModelChoice>,
+}
+
+/// A model picked for E0-E3 by `cargo xtask reproduce --model`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelChoice {
+    /// Short name (the config's file stem), appended to the experiments' names.
+    pub name: String,
+    pub section: ModelSection,
+}
+
+impl ModelChoice {
+    /// `NAME` (a model under `models/`: `models/NAME.toml` + `models/NAME.safetensors`) or a
+    /// path to either file of such a pair; both must exist.
+    pub fn resolve(workspace: &Path, given: &str) -> Result<Self, RunError> {
+        let path = Path::new(given);
+        let stem_path = if path.extension().is_some() || path.components().count() > 1 {
+            let absolute = if path.is_absolute() {
+                path.to_path_buf()
+            } else {
+                std::env::current_dir()
+                    .map(|d| d.join(path))
+                    .unwrap_or_else(|_| path.to_path_buf())
+            };
+            absolute.with_extension("")
+        } else {
+            workspace.join("models").join(given)
+        };
+        let config = stem_path.with_extension("toml");
+        let weights = stem_path.with_extension("safetensors");
+        for (file, what) in [(&config, "model config"), (&weights, "trained weights")] {
+            if !file.is_file() {
+                return Err(RunError::Invalid(format!(
+                    "--model {given}: the {what} {} is missing (a model is a pair NAME.toml + \
+                     NAME.safetensors, as in models/)",
+                    file.display()
+                )));
+            }
+        }
+        let name = stem_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| given.to_string());
+        Ok(Self {
+            name,
+            section: ModelSection { config, weights },
+        })
+    }
 }
 
 impl ReproduceConfig {
+    /// E0-E4 of the workspace's shipped experiments on their own models, written to `out_dir`.
+    pub fn new(workspace: PathBuf, out_dir: PathBuf, quick: bool) -> Self {
+        Self {
+            workspace,
+            out_dir,
+            quick,
+            model: None,
+        }
+    }
     pub fn platforms(&self) -> PathBuf {
         self.workspace.join("platforms")
     }
@@ -127,7 +186,7 @@ fn save_json<T: Serialize>(path: &Path, value: &T) -> Result<(), RunError> {
 }
 
 /// One row of the E0 PTQ table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PtqRow {
     pub name: String,
     pub genes: String,
@@ -161,7 +220,7 @@ pub struct ExhaustiveCheck {
 }
 
 /// Our figure for one paper claim.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClaimRow {
     pub claim: String,
     pub paper: String,
@@ -177,6 +236,8 @@ pub struct ModelResults {
     pub error_note: Option<String>,
     pub float_error: f64,
     pub fp32_size_mb: f64,
+    /// Which layer table the hardware costs are computed on (the model's own, not the paper's).
+    pub workload_note: String,
     pub ptq: Vec<PtqRow>,
     pub compression: SearchResult,
     /// E1 with the default search at the same budget (its front and the paper run's form the
@@ -214,6 +275,14 @@ pub fn ptq_table<M: ErrorModel>(model: &M) -> Result<Vec<PtqRow>, RunError> {
 pub fn load_experiment(config: &ReproduceConfig, name: &str) -> Result<Experiment, RunError> {
     let mut e = Experiment::from_file(&config.experiment_path(name))?.resolve(&config.workspace);
     e.search.strategy = Some(mohaq_beacon::SearchStrategy::Paper);
+    if let Some(choice) = config
+        .model
+        .as_ref()
+        .filter(|_| MODEL_EXPERIMENTS.contains(&name))
+    {
+        e.model = choice.section.clone();
+        e.name = format!("{}-{}", e.name, choice.name);
+    }
     Ok(if config.quick { quick_budget(e) } else { e })
 }
 
@@ -498,6 +567,7 @@ pub fn reproduce_models<'m, M: ErrorModel + Retrainer<<M as ErrorModel>::Weights
         error_note: model.error_note(),
         float_error: model.float_error()?,
         fp32_size_mb: fp32_size_mb(model.workload()),
+        workload_note: workload_note(model.workload()),
         ptq,
         compression,
         compression_default: Some(compression_default),
@@ -511,6 +581,32 @@ pub fn reproduce_models<'m, M: ErrorModel + Retrainer<<M as ErrorModel>::Weights
     results.claims = claims(config, &results, model.workload())?;
     save_json(&config.out_dir.join("e0_e3_results.json"), &results)?;
     Ok(results)
+}
+
+/// States that E1-E3's costs come from the model's own layer table, and how its output layer
+/// differs from the paper's (1904 context-dependent states; E4 evaluates that workload).
+fn workload_note(workload: &mohaq_hw::Workload) -> String {
+    let layers = workload.layers();
+    let macs: u64 = layers.iter().map(|l| l.macs).sum();
+    let paper = mohaq_hw::Workload::paper_sru();
+    let paper_outputs = paper
+        .layers()
+        .last()
+        .and_then(|fc| fc.shape)
+        .map_or(0, |(_, outputs)| outputs);
+    let output = layers.last().map_or(String::new(), |fc| match fc.shape {
+        Some((inputs, outputs)) => format!(
+            "; its output layer {} is {inputs} → {outputs}, where the paper's has \
+             {paper_outputs} outputs (context-dependent states)",
+            fc.name
+        ),
+        None => String::new(),
+    });
+    format!(
+        "hardware costs of E1-E3 are computed on this model's own layer table ({} matrix \
+         products, {macs} MACs per frame){output}; E4 evaluates the paper's workload",
+        layers.len()
+    )
 }
 
 /// Test error of the all-16-bit model: the baseline error increases are measured from.

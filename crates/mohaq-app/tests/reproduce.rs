@@ -3,8 +3,11 @@
 
 use std::path::PathBuf;
 
+use mohaq_app::model_comparison::read_digest;
 use mohaq_app::report::write_report;
-use mohaq_app::reproduce::{reproduce_hardware, reproduce_model, ReproduceConfig};
+use mohaq_app::reproduce::{
+    load_experiment, reproduce_hardware, reproduce_model, ModelChoice, ReproduceConfig,
+};
 use mohaq_beacon::experiment::Experiment;
 use mohaq_beacon::synthetic::SyntheticModel;
 use mohaq_evo::Silent;
@@ -31,11 +34,7 @@ fn shipped_experiments_parse() {
 #[test]
 fn hardware_models_match_the_paper_values() {
     let out = tempfile::tempdir().unwrap();
-    let config = ReproduceConfig {
-        workspace: workspace(),
-        out_dir: out.path().to_path_buf(),
-        quick: true,
-    };
+    let config = ReproduceConfig::new(workspace(), out.path().to_path_buf(), true);
     let h = reproduce_hardware(&config).unwrap();
     assert!((h.fp32_size_mb - 21.2).abs() < 0.05);
     for r in &h.uniform {
@@ -65,11 +64,7 @@ fn hardware_models_match_the_paper_values() {
 #[test]
 fn quick_reproduction_on_the_synthetic_model_writes_a_full_report() {
     let out = tempfile::tempdir().unwrap();
-    let config = ReproduceConfig {
-        workspace: workspace(),
-        out_dir: out.path().to_path_buf(),
-        quick: true,
-    };
+    let config = ReproduceConfig::new(workspace(), out.path().to_path_buf(), true);
     let model = SyntheticModel::new();
     let h = reproduce_hardware(&config).unwrap();
     let mut progress = |_: usize, _: usize| {};
@@ -83,7 +78,7 @@ fn quick_reproduction_on_the_synthetic_model_writes_a_full_report() {
     );
     assert!(x.recovered <= x.true_front.len() && !x.true_front.is_empty());
     assert!(r.claims.len() >= 5);
-    write_report(out.path(), true, &h, Some(&r)).unwrap();
+    write_report(out.path(), true, &h, Some(&r), &[]).unwrap();
     let report = std::fs::read_to_string(out.path().join("REPORT.md")).unwrap();
     for needle in [
         "Paper claims",
@@ -117,4 +112,72 @@ fn quick_reproduction_on_the_synthetic_model_writes_a_full_report() {
         assert_eq!(c.methods.len(), 6);
     }
     assert!(out.path().join("e5_search_quality.json").is_file());
+    assert!(report.contains("computed on this model's own layer table"));
+    assert!(!report.contains("Models side by side"));
+
+    // The same results read back as another run's and shown beside this one.
+    let beside = read_digest(out.path()).unwrap();
+    assert_eq!(beside.claims.len(), r.claims.len());
+    let second = tempfile::tempdir().unwrap();
+    write_report(second.path(), true, &h, Some(&r), &[beside]).unwrap();
+    let report = std::fs::read_to_string(second.path().join("REPORT.md")).unwrap();
+    let section = &report[report
+        .find("## Models side by side")
+        .expect("side-by-side section")..];
+    assert_eq!(section.matches(&format!("ours, `{}`", r.model)).count(), 4);
+    for claim in &r.claims {
+        let row = section
+            .lines()
+            .find(|l| l.starts_with(&format!("| {} |", claim.claim)))
+            .unwrap_or_else(|| panic!("no row for {}", claim.claim));
+        assert_eq!(row.matches(claim.ours.as_str()).count(), 2, "{row}");
+    }
+    assert!(section.contains("| uniform 8 |"));
+}
+
+#[test]
+fn a_results_folder_without_results_is_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = read_digest(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("e0_e3_results.json"), "{err}");
+    std::fs::write(dir.path().join("e0_e3_results.json"), "{\"model\": 3}").unwrap();
+    let err = read_digest(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("not the E0-E3 results"), "{err}");
+}
+
+#[test]
+fn a_model_is_picked_by_name_or_path_and_a_missing_half_is_named() {
+    let choice = ModelChoice::resolve(&workspace(), "sru-default").unwrap();
+    assert_eq!(choice.name, "sru-default");
+    assert!(choice
+        .section
+        .weights
+        .ends_with("models/sru-default.safetensors"));
+    let by_path = ModelChoice::resolve(
+        &workspace(),
+        &format!("{}", choice.section.config.display()),
+    )
+    .unwrap();
+    assert_eq!(by_path, choice);
+    // The paper-size config is shipped for the cost tables, without weights.
+    let missing = workspace().join("models/sru-paper.toml");
+    let err = ModelChoice::resolve(&workspace(), &missing.display().to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("sru-paper.safetensors") && err.contains("missing"),
+        "{err}"
+    );
+
+    let out = tempfile::tempdir().unwrap();
+    let mut config = ReproduceConfig::new(workspace(), out.path().to_path_buf(), false);
+    config.model = Some(choice);
+    let e = load_experiment(&config, "silago").unwrap();
+    assert_eq!(e.name, "silago-sru-default");
+    assert!(e.model.weights.is_absolute());
+    let lstm = load_experiment(&config, "lstm-compression").unwrap();
+    assert!(lstm
+        .model
+        .weights
+        .ends_with("models/lstm-small.safetensors"));
 }
