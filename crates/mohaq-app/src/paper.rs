@@ -6,6 +6,8 @@ use mohaq_beacon::genes::LayerBits;
 
 /// The recipe's float PER on TIMIT core test (pytorch-kaldi README).
 pub const FLOAT_PER: f64 = 16.6;
+/// QAT epochs the authors retrained each beacon for.
+pub const BEACON_EPOCHS: usize = 20;
 /// FP32 size of the paper model (MB).
 pub const FP32_SIZE_MB: f64 = 21.2;
 /// Uniform widths and the paper's sizes (MB).

@@ -397,8 +397,16 @@ fn beacon_quality(r: &ModelResults) -> String {
         .find(|c| c.experiment == r.bitfusion.front.experiment)
         .map_or(&[], |c| c.reference_front.as_slice());
     let union = union_front(&[&beacon, &inference, e5]);
+    let epochs = r.beacon_epochs.map_or(String::new(), |n| {
+        format!(
+            "\nEach beacon was retrained for {n} QAT epoch{} (`[beacons] epochs`; the authors \
+             retrained for {}).\n",
+            if n == 1 { "" } else { "s" },
+            crate::paper::BEACON_EPOCHS
+        )
+    });
     format!(
-        "\nIndicators (objectives search error, −speedup): {}\n",
+        "{epochs}\nIndicators (objectives search error, −speedup): {}\n",
         quality_sentence(
             &beacon,
             &union,

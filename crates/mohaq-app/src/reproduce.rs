@@ -247,6 +247,8 @@ pub struct ModelResults {
     pub silago_exhaustive: Option<ExhaustiveCheck>,
     pub bitfusion: SearchResult,
     pub bitfusion_beacon: SearchResult,
+    /// QAT epochs each beacon was retrained for (`[beacons] epochs`, after `--quick`).
+    pub beacon_epochs: Option<usize>,
     /// E5: the strategies compared on SiLago (against its true front) and Bit Fusion.
     pub search_quality: Vec<Comparison>,
     pub claims: Vec<ClaimRow>,
@@ -575,6 +577,9 @@ pub fn reproduce_models<'m, M: ErrorModel + Retrainer<<M as ErrorModel>::Weights
         silago_exhaustive,
         bitfusion,
         bitfusion_beacon,
+        beacon_epochs: load_experiment(config, "bitfusion-beacon")?
+            .beacons
+            .map(|b| b.epochs),
         search_quality,
         claims: Vec::new(),
     };

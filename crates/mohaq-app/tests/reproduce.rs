@@ -113,6 +113,8 @@ fn quick_reproduction_on_the_synthetic_model_writes_a_full_report() {
     }
     assert!(out.path().join("e5_search_quality.json").is_file());
     assert!(report.contains("computed on this model's own layer table"));
+    assert_eq!(r.beacon_epochs, Some(1));
+    assert!(report.contains("retrained for 1 QAT epoch ("));
     assert!(!report.contains("Models side by side"));
 
     // The same results read back as another run's and shown beside this one.
