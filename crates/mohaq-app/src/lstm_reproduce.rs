@@ -217,7 +217,7 @@ pub fn lstm_section(out: &Path, r: Option<&LstmResults>) -> Result<String, RunEr
         s,
         "Model `{}`: {}; {} genes (weights and input activations of every matrix product, the \
          recurrent W_hh·h included). Float PER on the optimisation subset {:.2} %, FP32 size \
-         {:.3} MB. PTQ only (beacons are not supported for LSTM/GRU yet).{}\n",
+         {:.3} MB. PTQ only (these experiments have no [beacons] section).{}\n",
         r.model,
         r.architecture,
         r.genes,
