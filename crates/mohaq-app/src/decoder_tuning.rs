@@ -14,8 +14,7 @@ use mohaq_sru::decode::{
     Decoder, DecoderParams, PhoneBigram, StatePriors, TuningGrid, TuningOutcome, TuningProgress,
 };
 use mohaq_sru::features::{Dataset, LoadOptions};
-use mohaq_sru::model::ModelBundle;
-use mohaq_sru::rnn::{Architecture, RnnBundle, RnnConfig};
+use mohaq_sru::rnn::RnnConfig;
 use mohaq_sru::train::pipeline::{load, score_per};
 use mohaq_sru::train::tune::{
     float_log_posteriors, params_log_posteriors, tune_statistics_on_posteriors,
@@ -23,6 +22,7 @@ use mohaq_sru::train::tune::{
 use mohaq_sru::train::TrainError;
 use serde::Serialize;
 
+use crate::byom::{AnyBundle, ByomError};
 use crate::progress::Progress;
 
 /// What `mohaq tune-decoder` does.
@@ -51,21 +51,8 @@ pub struct TuneReport {
     pub seconds: f64,
 }
 
-/// A model file of either kind: what tuning reads (posteriors, statistics) and writes back.
-enum TunableBundle {
-    Sru(ModelBundle),
-    Rnn(RnnBundle),
-}
-
-impl TunableBundle {
-    /// The SRU bundle, or the LSTM/GRU one when its stored config says so.
-    fn open(path: &Path) -> Result<Self, TrainError> {
-        match Architecture::stored(path)? {
-            Some(Architecture::Rnn(config)) => Ok(Self::Rnn(RnnBundle::load(&config, path)?)),
-            _ => Ok(Self::Sru(ModelBundle::open(path)?)),
-        }
-    }
-
+/// What tuning reads from and writes back to a model file of either kind.
+impl AnyBundle {
     fn log_posteriors(&self, ds: &Dataset) -> Result<Vec<Vec<f32>>, TrainError> {
         match self {
             Self::Sru(b) => float_log_posteriors(b, ds),
@@ -87,7 +74,7 @@ impl TunableBundle {
         }
     }
 
-    fn save(&self, path: &Path) -> Result<(), TrainError> {
+    fn save_bundle(&self, path: &Path) -> Result<(), ByomError> {
         match self {
             Self::Sru(b) => Ok(b.save(path)?),
             Self::Rnn(b) => Ok(b.save(path)?),
@@ -102,9 +89,9 @@ impl TunableBundle {
 }
 
 /// Tunes `opts.model` on dev, writes the tuned bundle, and reports dev/test PER before and after.
-pub fn tune_model_file(opts: &TuneOptions) -> Result<TuneReport, TrainError> {
+pub fn tune_model_file(opts: &TuneOptions) -> Result<TuneReport, ByomError> {
     let start = Instant::now();
-    let mut bundle = TunableBundle::open(&opts.model)?;
+    let mut bundle = AnyBundle::load(&opts.model)?;
     let load_opts = LoadOptions::default();
     let dev = load(&opts.data_dir, Split::Dev, &load_opts)?;
     let before = bundle.statistics().2.clone();
@@ -135,7 +122,7 @@ pub fn tune_model_file(opts: &TuneOptions) -> Result<TuneReport, TrainError> {
     };
     bundle.set_decoder_params(outcome.best.clone());
     let written = opts.out.clone().unwrap_or_else(|| opts.model.clone());
-    bundle.save(&written)?;
+    bundle.save_bundle(&written)?;
     Ok(TuneReport {
         before,
         after: outcome.best.clone(),

@@ -79,7 +79,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             data_dir,
             grid: TuningGrid::default(),
             report_test: false,
-        })?;
+        })
+        .map_err(|e| anyhow::anyhow!(e))?;
         outln!(
             "decoder tuned on dev: PER {:.2}% -> {:.2}% ({} points, {:.0} s); stored in {}",
             report.dev_per_before,

@@ -71,10 +71,10 @@ pub fn first_non_finite<C: TrainableConfig>(params: &C::Params) -> Option<String
         .map(|(n, _, _)| n)
 }
 
-fn tensors_with_shapes<'a>(
-    named: Vec<(String, &'a [f32])>,
+fn tensors_with_shapes(
+    named: Vec<(String, &[f32])>,
     shapes: Vec<(String, Vec<usize>)>,
-) -> Vec<(String, Vec<usize>, &'a [f32])> {
+) -> Vec<(String, Vec<usize>, &[f32])> {
     named
         .into_iter()
         .zip(shapes)
