@@ -1,5 +1,5 @@
 //! The LSTM part of `cargo xtask reproduce --quick` on its own (the searches of
-//! `experiments/lstm-*.toml` on `models/lstm-small.safetensors` with the quick budget), into
+//! `experiments/lstm-*.toml` on `models/lstm-mohaq.safetensors` with the quick budget), into
 //! OUT_DIR, with the section it adds to the report written to OUT_DIR/LSTM.md; prints the time.
 //!
 //! ```text

@@ -1,6 +1,6 @@
 //! The LSTM part of `cargo xtask reproduce` (issue #13, item 7): the compression and Bit Fusion
-//! searches of `experiments/lstm-*.toml` on the shipped small LSTM (`models/lstm-small.*`,
-//! trained in PyTorch by `fixtures/lstm_gru/train_small_lstm.py` and imported), with their own
+//! searches of `experiments/lstm-*.toml` on the shipped small LSTM (`models/lstm-mohaq.*`,
+//! trained by `mohaq train`; see `models/lstm-mohaq.md`), with their own
 //! table and plots, appended to `REPORT.md` after the SRU's sections.
 //!
 //! Both experiments name the same model and data, so one [`RnnModel`] (one set of evaluators
@@ -208,8 +208,8 @@ pub fn lstm_section(out: &Path, r: Option<&LstmResults>) -> Result<String, RunEr
     let mut s = String::from("## LSTM (issue #13): compression and Bit Fusion searches\n\n");
     let Some(r) = r else {
         s.push_str(
-            "Not run: the shipped LSTM bundle `models/lstm-small.safetensors` is missing (make \
-             it with `fixtures/lstm_gru/train_small_lstm.py` and `mohaq import`).\n\n",
+            "Not run: the shipped LSTM bundle `models/lstm-mohaq.safetensors` is missing (make \
+             it with `mohaq train --config models/lstm-mohaq.toml --epochs 1`).\n\n",
         );
         return Ok(s);
     };
@@ -217,7 +217,7 @@ pub fn lstm_section(out: &Path, r: Option<&LstmResults>) -> Result<String, RunEr
         s,
         "Model `{}`: {}; {} genes (weights and input activations of every matrix product, the \
          recurrent W_hh·h included). Float PER on the optimisation subset {:.2} %, FP32 size \
-         {:.3} MB. PTQ only (beacons are not supported for LSTM/GRU yet).{}\n",
+         {:.3} MB. PTQ only (these experiments have no [beacons] section).{}\n",
         r.model,
         r.architecture,
         r.genes,

@@ -9,8 +9,11 @@
 //! that subset (METHOD §4.3). Evaluations take `&self` and sum utterances in a fixed order, so
 //! results do not depend on the thread count.
 //!
-//! Beacons (QAT) are not supported for LSTM/GRU yet: the [`Retrainer`] refuses with a clear
-//! message, and a beacon experiment on an LSTM/GRU bundle fails before it starts searching.
+//! Beacons retrain quantization-aware through mohaq-sru's training pipeline, as the SRU's do
+//! (`qat_fine_tune_rnn`: fake-quantized weights and inputs at the candidate's widths, the
+//! recurrent input `h_{t−1}` at its fixed threshold, straight-through gradients), with the
+//! `[train]` table of the experiment's `model.config` and the training split of its corpus.
+//! A model built without retraining settings ([`RnnModel::from_parts`]) refuses by name.
 
 use std::path::Path;
 
@@ -19,21 +22,26 @@ use mohaq_precision::LayerTable;
 use mohaq_sru::data::Split;
 use mohaq_sru::features::{Dataset, LoadOptions};
 use mohaq_sru::rnn::{Architecture, RnnBundle, RnnConfig, RnnEvaluator, RnnParams};
-use mohaq_sru::train::pipeline::load;
+use mohaq_sru::train::pipeline::{load, PipelineOptions};
+use mohaq_sru::train::qat::qat_fine_tune_rnn;
+use mohaq_sru::train::SilentObserver;
+use sha2::{Digest, Sha256};
 
 use mohaq_beacon::error::{ModelFailure, RunError};
 use mohaq_beacon::experiment::Experiment;
 use mohaq_beacon::genes::LayerBits;
 use mohaq_beacon::model::{ErrorModel, Retrainer};
 
-use crate::sru_model::first;
+use crate::sru_model::{first, RetrainSettings};
 
-/// What every retraining request on an LSTM/GRU model answers.
+/// What a retraining request answers when the model has no retraining settings.
 pub const BEACONS_UNSUPPORTED: &str =
-    "beacons (QAT retraining) are not supported for LSTM/GRU models yet; use an experiment \
-     without a [beacons] section (inference-only PTQ search)";
+    "beacons (QAT retraining) need a model config with a [train] table (the experiment's \
+     model.config) and a corpus; this LSTM/GRU model was built without them: use an experiment \
+     without a [beacons] section (inference-only PTQ search), or load it with \
+     RnnModel::for_experiment";
 
-/// Retrained weights of an LSTM/GRU (none are made yet: see [`BEACONS_UNSUPPORTED`]).
+/// Retrained (QAT) weights of an LSTM/GRU beacon, with evaluators on the model's subsets.
 pub struct RnnWeights {
     pub params: RnnParams,
     dev: RnnEvaluator,
@@ -49,7 +57,23 @@ pub struct RnnModel {
     workload: Workload,
     table: LayerTable,
     float_error: f64,
+    weights_digest: String,
+    /// How beacons are retrained; `None` refuses ([`BEACONS_UNSUPPORTED`]).
+    retrain: Option<RetrainSettings>,
     notes: Vec<String>,
+}
+
+/// A short digest of the weights, so a beacon store never serves another model's beacons.
+fn digest_params(params: &RnnParams) -> String {
+    let mut hasher = Sha256::new();
+    for (name, values) in params.named() {
+        hasher.update(name.as_bytes());
+        for v in values {
+            hasher.update(v.to_le_bytes());
+        }
+    }
+    let bytes = hasher.finalize();
+    bytes[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The model's matrix layers (layer order, recurrent products included) as a hardware workload.
@@ -99,6 +123,7 @@ impl RnnModel {
             .evaluate_float()
             .map_err(|e| ModelFailure::new("float evaluation on the dev subset", e))?
             .per;
+        let weights_digest = digest_params(&bundle.params);
         Ok(Self {
             name: config.name.clone(),
             table: config.layer_table(),
@@ -107,8 +132,17 @@ impl RnnModel {
             test: test_eval,
             workload,
             float_error,
+            weights_digest,
+            retrain: None,
             notes: Vec::new(),
         })
+    }
+
+    /// Retrains beacons with these settings (QAT on the training split of `data_dir`, the
+    /// `[train]` table of `config_path`).
+    pub fn with_retrain_settings(mut self, retrain: RetrainSettings) -> Self {
+        self.retrain = Some(retrain);
+        self
     }
 
     /// Loads the LSTM/GRU bundle an experiment's `model.weights` names (its architecture is
@@ -120,12 +154,6 @@ impl RnnModel {
         data_override: Option<&Path>,
     ) -> Result<Self, RunError> {
         let experiment = experiment.clone().resolve(base);
-        if experiment.uses_beacons() {
-            return Err(RunError::Invalid(format!(
-                "experiment `{}`: {BEACONS_UNSUPPORTED}",
-                experiment.name
-            )));
-        }
         let path = &experiment.model.weights;
         if !path.is_file() {
             return Err(RunError::Invalid(format!(
@@ -159,7 +187,19 @@ impl RnnModel {
         );
         let mut model = Self::from_parts(bundle, &dev, &test)?;
         model.notes = notes;
-        Ok(model)
+        if experiment.uses_beacons() && !experiment.model.config.is_file() {
+            return Err(RunError::Invalid(format!(
+                "experiment `{}`: beacons retrain with the [train] table of model.config, and \
+                 {} does not exist",
+                experiment.name,
+                experiment.model.config.display()
+            )));
+        }
+        Ok(model.with_retrain_settings(RetrainSettings {
+            config_path: Some(experiment.model.config.clone()),
+            data_dir,
+            include_kathleen: None,
+        }))
     }
 
     pub fn bundle(&self) -> &RnnBundle {
@@ -244,35 +284,72 @@ impl ErrorModel for RnnModel {
 
 impl Retrainer<RnnWeights> for RnnModel {
     fn identity(&self) -> String {
-        format!("{}:{}:no-qat", self.config().kind.name(), self.name)
+        format!(
+            "{}:{}:{}:qat-kathleen-{}",
+            self.config().kind.name(),
+            self.name,
+            self.weights_digest,
+            self.retrain
+                .as_ref()
+                .and_then(|r| r.include_kathleen)
+                .map_or("config".to_string(), |k| k.to_string())
+        )
     }
 
     fn retrain(
         &self,
         bits: &LayerBits,
-        _epochs: usize,
-        _work_dir: &Path,
+        epochs: usize,
+        work_dir: &Path,
     ) -> Result<RnnWeights, ModelFailure> {
-        Err(self.failure("retraining a beacon at", bits, BEACONS_UNSUPPORTED))
+        let Some(RetrainSettings {
+            config_path: Some(config_path),
+            data_dir,
+            include_kathleen,
+        }) = &self.retrain
+        else {
+            return Err(self.failure("retraining a beacon at", bits, BEACONS_UNSUPPORTED));
+        };
+        let widths = bits.widths().map_err(|e| self.failure("widths", bits, e))?;
+        let opts = PipelineOptions {
+            config: config_path.clone(),
+            data_dir: data_dir.clone(),
+            out_dir: work_dir.to_path_buf(),
+            include_kathleen: *include_kathleen,
+            epochs: Some(epochs),
+            cache_dir: None,
+            dump_dir: None,
+            tune_decoder: false,
+        };
+        let report = qat_fine_tune_rnn(
+            &opts,
+            self.bundle.params.clone(),
+            widths,
+            &mut SilentObserver,
+        )
+        .map_err(|e| self.failure("QAT of", bits, e))?;
+        self.load(&report.model_path)
     }
 
-    fn save(&self, _weights: &RnnWeights, path: &Path) -> Result<(), ModelFailure> {
-        Err(ModelFailure::new(
-            format!("writing {}", path.display()),
-            BEACONS_UNSUPPORTED,
-        ))
+    /// Beacon weights as a bundle with the base model's decoder statistics.
+    fn save(&self, weights: &RnnWeights, path: &Path) -> Result<(), ModelFailure> {
+        RnnBundle {
+            params: weights.params.clone(),
+            ..self.bundle.clone()
+        }
+        .save(path)
+        .map_err(|e| ModelFailure::new(format!("writing {}", path.display()), e))
     }
 
     fn load(&self, path: &Path) -> Result<RnnWeights, ModelFailure> {
-        Err(ModelFailure::new(
-            format!("reading {}", path.display()),
-            BEACONS_UNSUPPORTED,
-        ))
+        let bundle = RnnBundle::load(self.config(), path)
+            .map_err(|e| ModelFailure::new(format!("reading {}", path.display()), e))?;
+        Ok(RnnWeights::new(self, bundle.params))
     }
 }
 
 impl RnnWeights {
-    /// Beacon weights with evaluators on the model's subsets and decoder (for a future QAT).
+    /// Beacon weights with evaluators on the model's subsets and decoder.
     pub fn new(model: &RnnModel, params: RnnParams) -> Self {
         Self {
             dev: model.dev.with_params(params.clone()),

@@ -1,6 +1,6 @@
 //! `mohaq worker BATCH_DIR INDEX`: one task of a batch the Slurm executor submitted. The batch's
-//! context names the model as a [`WorkerModel`]; the worker rebuilds it (the SRU from the
-//! experiment's files, or the synthetic test model) and runs the job with the same code the
+//! context names the model as a [`WorkerModel`]; the worker rebuilds it (the experiment's
+//! model, SRU or LSTM/GRU as its bundle says ([`SearchModel`]), or the synthetic test model) and runs the job with the same code the
 //! coordinator would have run in-process.
 
 use std::path::{Path, PathBuf};
@@ -10,7 +10,7 @@ use mohaq_exec::{ExecError, ExecutorConfig, JobHandler, SlurmExecutor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::sru_model::SruModel;
+use crate::search_model::SearchModel;
 use mohaq_beacon::dispatch::{
     Dispatch, PtqContext, RetrainContext, WorkerPtq, WorkerRetrain, BEACON_RETRAIN, PTQ_SHARD,
 };
@@ -21,7 +21,8 @@ use mohaq_beacon::synthetic::SyntheticModel;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WorkerModel {
-    /// The SRU of an experiment file; paths relative to the coordinator's directory.
+    /// The model of an experiment file, the SRU or an LSTM/GRU bundle (the name stays `sru`
+    /// for batches already written); paths relative to the coordinator's directory.
     Sru {
         experiment: Box<Experiment>,
         data: Option<PathBuf>,
@@ -44,8 +45,9 @@ fn synthetic(delay_ms: u64) -> SyntheticModel {
     SyntheticModel::new().with_delay(std::time::Duration::from_millis(delay_ms))
 }
 
-fn sru(experiment: &Experiment, data: Option<&Path>) -> Result<SruModel, String> {
-    SruModel::for_experiment(experiment, Path::new("."), data).map_err(|e| e.to_string())
+/// The experiment's model as the coordinator built it: SRU or LSTM/GRU, from the bundle.
+fn experiment_model(experiment: &Experiment, data: Option<&Path>) -> Result<SearchModel, String> {
+    SearchModel::for_experiment(experiment, Path::new("."), data).map_err(|e| e.to_string())
 }
 
 /// The handler for a batch of kind `label` with `context`.
@@ -58,7 +60,7 @@ pub fn handler_for(label: &str, context: &Value) -> Result<Box<dyn JobHandler>, 
                     Box::new(WorkerPtq::new(context, synthetic(delay_ms))?)
                 }
                 WorkerModel::Sru { experiment, data } => {
-                    let model = sru(&experiment, data.as_deref())?;
+                    let model = experiment_model(&experiment, data.as_deref())?;
                     Box::new(WorkerPtq::new(context, model)?)
                 }
             })
@@ -70,7 +72,7 @@ pub fn handler_for(label: &str, context: &Value) -> Result<Box<dyn JobHandler>, 
                     Box::new(WorkerRetrain::new(context, synthetic(delay_ms)))
                 }
                 WorkerModel::Sru { experiment, data } => {
-                    let model = sru(&experiment, data.as_deref())?;
+                    let model = experiment_model(&experiment, data.as_deref())?;
                     Box::new(WorkerRetrain::new(context, model))
                 }
             })

@@ -1,7 +1,8 @@
 //! The search on an LSTM: a tiny randomly initialised 2-layer bidirectional LSTM (117 classes)
 //! and a handful of synthetic utterances. Its genes follow its layer table (L0, L1, R0, R1, FC:
 //! 10 genes, not the SRU's 16), the workload counts the recurrent products, a run is
-//! deterministic and resumes without repeating work, and beacons are refused by name.
+//! deterministic and resumes without repeating work, and beacons without retraining settings are
+//! refused by name.
 //! No corpus, no training: seconds.
 
 use std::path::{Path, PathBuf};
@@ -264,14 +265,15 @@ fn lstm_bitfusion_search_costs_every_layer() {
 }
 
 #[test]
-fn beacons_are_refused_by_name() {
+fn beacons_without_retraining_settings_are_refused_by_name() {
     let model = tiny_model();
     let dir = tempfile::tempdir().unwrap();
     let Err(err) = model.retrain(&LayerBits::uniform_for(5, 4), 1, dir.path()) else {
-        panic!("retraining an LSTM beacon succeeded");
+        panic!("retraining an LSTM beacon without a [train] config succeeded");
     };
     assert!(
-        err.to_string().contains("not supported for LSTM/GRU"),
+        err.to_string()
+            .contains("need a model config with a [train] table"),
         "{err}"
     );
     assert!(BEACONS_UNSUPPORTED.contains("[beacons]"));

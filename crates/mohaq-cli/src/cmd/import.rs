@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 use mohaq_app::byom::{import_pytorch, ImportOptions};
+use mohaq_app::decoder_tuning::{tune_model_file, TuneOptions};
+use mohaq_sru::decode::TuningGrid;
 
 /// Arguments of `mohaq import`.
 #[derive(clap::Args)]
@@ -35,14 +37,19 @@ pub struct Args {
     /// Replace an existing --out file.
     #[arg(long)]
     force: bool,
+    /// Then tune the decoder parameters on dev (as `mohaq tune-decoder --model OUT`, default
+    /// grid) and store them in the bundle; without it the bundle keeps the default decoder.
+    #[arg(long)]
+    tune_decoder: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let data_dir = args.data.unwrap_or_else(mohaq_sru::data::default_data_dir);
     let summary = import_pytorch(&ImportOptions {
         pytorch: args.pytorch,
         arch: args.arch,
         out: args.out,
-        data_dir: args.data.unwrap_or_else(mohaq_sru::data::default_data_dir),
+        data_dir: data_dir.clone(),
         rnn_prefix: args.rnn_prefix,
         proj_prefix: args.proj_prefix,
         fc_prefix: args.fc_prefix,
@@ -65,5 +72,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         summary.train_utterances,
         summary.out.display()
     );
+    if args.tune_decoder {
+        let report = tune_model_file(&TuneOptions {
+            model: summary.out.clone(),
+            out: None,
+            data_dir,
+            grid: TuningGrid::default(),
+            report_test: false,
+        })
+        .map_err(|e| anyhow::anyhow!(e))?;
+        outln!(
+            "decoder tuned on dev: PER {:.2}% -> {:.2}% ({} points, {:.0} s); stored in {}",
+            report.dev_per_before,
+            report.dev_per_after,
+            report.outcome.evaluated,
+            report.seconds,
+            report.written.display()
+        );
+    }
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! `mohaq train`: train an SRU model from a config file, with a progress bar per epoch.
+//! `mohaq train`: train an SRU, LSTM or GRU model (`[model] kind`) from a config file, with a progress bar per epoch.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -134,7 +134,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         bar: None,
         quiet: args.quiet,
     };
-    let report = mohaq_sru::train::train_from_config(&opts, None, None, &mut obs)?;
+    let report = mohaq_sru::train::train_any_from_config(&opts, &mut obs)?;
+    let report = report.scores();
     outln!(
         "done: best epoch {} | dev acc {:.2}% PER {:.2}% | test acc {:.2}% PER {:.2}% | model {}",
         report.best_epoch + 1,

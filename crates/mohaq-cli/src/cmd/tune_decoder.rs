@@ -90,7 +90,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         grid,
         report_test: !args.no_test,
     };
-    let r = tune_model_file(&opts)?;
+    let r = tune_model_file(&opts).map_err(|e| anyhow::anyhow!(e))?;
     let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}%"));
     outln!("before: {}", show(&r.before));
     outln!("after:  {}", show(&r.after));

@@ -3,12 +3,12 @@
 //! [`crate::model::ModelBundle`] (`model_config` carries `kind`, which is how a reader tells
 //! the two apart: [`super::Architecture::stored`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 use super::config::RnnConfig;
 use super::error::RnnError;
-use super::import::{map_tensors, Loaded};
+use super::import::map_tensor_map;
 use super::params::{expected_tensors, RnnParams};
 use crate::decode::{Decoder, DecoderParams, PhoneBigram, StatePriors};
 use crate::model::bundle::{BIGRAM_KEY, CONFIG_KEY, DECODER_KEY, PRIORS_KEY};
@@ -62,19 +62,7 @@ impl RnnBundle {
     /// name-by-name checks as an import.
     pub fn load(config: &RnnConfig, path: &Path) -> Result<Self, RnnError> {
         let (tensors, meta) = read_tensors(path)?;
-        let file: BTreeMap<String, Loaded> = tensors
-            .into_iter()
-            .map(|(n, (shape, v))| {
-                (
-                    n,
-                    Loaded {
-                        shape,
-                        values: Ok(v),
-                    },
-                )
-            })
-            .collect();
-        let params = map_tensors(path, config, file)?;
+        let params = map_tensor_map(path, config, tensors)?;
         let (bigram, priors, decoder_params) =
             crate::model::bundle::decoder_statistics(&meta, path)?;
         Ok(Self {

@@ -81,8 +81,17 @@ pub struct RnnConfig {
     pub projection: Option<usize>,
     /// Output classes of the final `Linear`.
     pub classes: usize,
+    /// Dropout on every recurrent layer's output while `mohaq train` trains the model (PyTorch's
+    /// `dropout` of `nn.LSTM` sits between layers; here it follows the last one too, as the
+    /// SRU's does). Not stored when 0, so an imported model's config reads as before.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropout: f32,
     #[serde(default)]
     pub names: TensorNames,
+}
+
+fn is_zero(x: &f32) -> bool {
+    *x == 0.0
 }
 
 impl RnnConfig {
@@ -126,6 +135,12 @@ impl RnnConfig {
             return bad(format!(
                 "key `model.layers` = {} is larger than 16",
                 self.layers
+            ));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return bad(format!(
+                "key `model.dropout` = {} must lie in [0, 1)",
+                self.dropout
             ));
         }
         if self.projection.is_some() && self.layers < 2 {

@@ -14,8 +14,10 @@ use rand_chacha::ChaCha8Rng;
 
 use super::config::{RnnConfig, RnnKind};
 use super::error::RnnError;
+use super::layers::RnnLayerKind;
 use super::params::{expected_tensors, RnnParams};
-use crate::model::ModelError;
+use crate::model::network::MatrixHook;
+use crate::model::{ForwardOptions, ModelError};
 
 fn candle(e: candle_core::Error) -> RnnError {
     RnnError::Model(ModelError::Candle(e))
@@ -149,9 +151,31 @@ impl RnnNetwork {
         &self,
         x: &Tensor,
         lengths: &[usize],
-        mut dropout: Option<(f32, &mut ChaCha8Rng)>,
+        dropout: Option<(f32, &mut ChaCha8Rng)>,
     ) -> Result<Tensor, RnnError> {
-        self.forward_inner(x, lengths, &mut dropout).map_err(candle)
+        self.forward_with(
+            x,
+            lengths,
+            &mut ForwardOptions {
+                dropout,
+                hook: None,
+            },
+        )
+    }
+
+    /// As [`Self::forward`], with the SRU network's options: dropout and a [`MatrixHook`]
+    /// (fake quantization for QAT) that rewrites every product's weight and input, called with
+    /// the layer's position in [`RnnConfig::matrix_layers`] (`L{k}` for both directions'
+    /// `W_ih`, `R{k}` for `W_hh` and `h_{t−1}` at every step, `P{k}`, `FC`).
+    pub fn forward_with(
+        &self,
+        x: &Tensor,
+        lengths: &[usize],
+        opts: &mut ForwardOptions<'_>,
+    ) -> Result<Tensor, RnnError> {
+        let hook = opts.hook;
+        self.forward_inner(x, lengths, &mut opts.dropout, hook)
+            .map_err(candle)
     }
 
     fn forward_inner(
@@ -159,6 +183,7 @@ impl RnnNetwork {
         x: &Tensor,
         lengths: &[usize],
         dropout: &mut Option<(f32, &mut ChaCha8Rng)>,
+        hook: Option<&dyn MatrixHook>,
     ) -> candle_core::Result<Tensor> {
         let c = &self.config;
         let (b, t, d) = x.dims3()?;
@@ -170,14 +195,18 @@ impl RnnNetwork {
         }
         let layout = Layout::of(c);
         let v = |i: usize| self.vars[i].as_tensor();
+        let product = Product { hook };
         let reverse_index = reverse_within_lengths(lengths, t, &self.device)?;
         let mut h = x.clone();
         for (k, dirs) in layout.layers.iter().enumerate() {
             if k > 0 {
                 if let Some(&(w, bias)) = layout.proj.get(k - 1) {
-                    h = linear3(&h, v(w), v(bias))?;
+                    let pos = c.layer_position(RnnLayerKind::Projection { index: k });
+                    h = product.linear3(pos, &h, v(w), v(bias))?;
                 }
             }
+            let input_pos = c.layer_position(RnnLayerKind::Input { layer: k });
+            let recurrent_pos = c.layer_position(RnnLayerKind::Recurrent { layer: k });
             let mut outs = Vec::with_capacity(dirs.len());
             for (dir, idx) in dirs.iter().enumerate() {
                 let input = if dir == 1 {
@@ -185,8 +214,11 @@ impl RnnNetwork {
                 } else {
                     h.clone()
                 };
-                let xw = linear3(&input, v(idx.w_ih), v(idx.b_ih))?;
-                let out = self.recurrence(&xw, v(idx.w_hh), v(idx.b_hh))?;
+                let xw = product.linear3(input_pos, &input, v(idx.w_ih), v(idx.b_ih))?;
+                let w_hh = product.weight(recurrent_pos, v(idx.w_hh))?;
+                let out = self.recurrence(&xw, &w_hh, v(idx.b_hh), |h| {
+                    product.activation(recurrent_pos, h)
+                })?;
                 outs.push(if dir == 1 {
                     permute_frames(&out, &reverse_index)?
                 } else {
@@ -210,11 +242,19 @@ impl RnnNetwork {
                 }
             }
         }
-        linear3(&h, v(layout.fc.0), v(layout.fc.1))
+        let fc_pos = c.layer_position(RnnLayerKind::Output);
+        product.linear3(fc_pos, &h, v(layout.fc.0), v(layout.fc.1))
     }
 
     /// One direction over `xw = W_ih x + b_ih` `[B, T, G·H]`: the outputs `h_t` `[B, T, H]`.
-    fn recurrence(&self, xw: &Tensor, w_hh: &Tensor, b_hh: &Tensor) -> candle_core::Result<Tensor> {
+    /// `quantize_h` rewrites `h_{t−1}` before each recurrent product (identity without a hook).
+    fn recurrence(
+        &self,
+        xw: &Tensor,
+        w_hh: &Tensor,
+        b_hh: &Tensor,
+        quantize_h: impl Fn(&Tensor) -> candle_core::Result<Tensor>,
+    ) -> candle_core::Result<Tensor> {
         let c = &self.config;
         let hidden = c.hidden;
         let (b, t, _) = xw.dims3()?;
@@ -225,7 +265,7 @@ impl RnnNetwork {
         let gate = |x: &Tensor, g: usize| x.narrow(1, g * hidden, hidden);
         for step in 0..t {
             let gx = xw.narrow(1, step, 1)?.squeeze(1)?;
-            let gh = h.matmul(&w_hh_t)?.broadcast_add(b_hh)?;
+            let gh = quantize_h(&h)?.matmul(&w_hh_t)?.broadcast_add(b_hh)?;
             match c.kind {
                 RnnKind::Lstm => {
                     let pre = (gx + gh)?;
@@ -253,6 +293,38 @@ impl RnnNetwork {
 /// σ(x) = (1 + tanh(x/2)) / 2: built from ops candle differentiates.
 fn sigmoid(x: &Tensor) -> candle_core::Result<Tensor> {
     ((x * 0.5)?.tanh()? + 1.0)? * 0.5
+}
+
+/// The matrix products of one forward, with the hook (if any) applied to their operands.
+struct Product<'a> {
+    hook: Option<&'a dyn MatrixHook>,
+}
+
+impl Product<'_> {
+    fn weight(&self, pos: usize, w: &Tensor) -> candle_core::Result<Tensor> {
+        match self.hook {
+            Some(hk) => hk.weight(pos, w),
+            None => Ok(w.clone()),
+        }
+    }
+
+    fn activation(&self, pos: usize, x: &Tensor) -> candle_core::Result<Tensor> {
+        match self.hook {
+            Some(hk) => hk.activation(pos, x),
+            None => Ok(x.clone()),
+        }
+    }
+
+    /// `x·Wᵀ + b` of layer `pos`; the bias stays full precision (16-bit at inference).
+    fn linear3(
+        &self,
+        pos: usize,
+        x: &Tensor,
+        w: &Tensor,
+        bias: &Tensor,
+    ) -> candle_core::Result<Tensor> {
+        linear3(&self.activation(pos, x)?, &self.weight(pos, w)?, bias)
+    }
 }
 
 /// `x·Wᵀ + b` over the last dimension of `[B, T, in]`.

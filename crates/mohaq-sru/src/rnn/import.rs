@@ -48,6 +48,27 @@ pub fn import_state_dict(path: &Path, config: &RnnConfig) -> Result<RnnParams, R
     map_tensors(path, config, file)
 }
 
+/// [`map_tensors`] over f32 tensors already read (a bundle or a training checkpoint).
+pub(crate) fn map_tensor_map(
+    path: &Path,
+    config: &RnnConfig,
+    tensors: crate::model::params::TensorMap,
+) -> Result<RnnParams, RnnError> {
+    let file = tensors
+        .into_iter()
+        .map(|(n, (shape, v))| {
+            (
+                n,
+                Loaded {
+                    shape,
+                    values: Ok(v),
+                },
+            )
+        })
+        .collect();
+    map_tensors(path, config, file)
+}
+
 pub(crate) fn map_tensors(
     path: &Path,
     config: &RnnConfig,

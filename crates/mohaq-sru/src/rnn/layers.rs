@@ -159,6 +159,7 @@ mod tests {
             bidirectional,
             projection,
             classes: 117,
+            dropout: 0.0,
             names: TensorNames::default(),
         }
     }

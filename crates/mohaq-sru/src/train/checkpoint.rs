@@ -8,8 +8,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::error::TrainError;
+use super::kind::TrainableConfig;
 use crate::model::params::{read_tensors, write_tensors};
-use crate::model::{ModelConfig, ModelParams};
+use crate::model::ModelConfig;
 
 /// Per-epoch record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -47,10 +48,11 @@ pub struct TrainState {
 const STATE_KEY: &str = "train_state";
 const CONFIG_KEY: &str = "model_config";
 
-/// Writes a checkpoint atomically.
-pub fn save(
+/// Writes a checkpoint atomically (any model kind: its tensors, the Adam moments, the state).
+pub fn save<C: TrainableConfig>(
     path: &Path,
-    params: &ModelParams,
+    config: &C,
+    params: &C::Params,
     moments: &[(Vec<f32>, Vec<f32>)],
     state: &TrainState,
 ) -> Result<(), TrainError> {
@@ -58,13 +60,7 @@ pub fn save(
         path: path.to_path_buf(),
         message: m,
     };
-    let shapes = ModelParams::expected_shapes(&params.config);
-    let mut tensors: Vec<(String, Vec<usize>, &[f32])> = params
-        .named()
-        .into_iter()
-        .zip(shapes)
-        .map(|((n, d), (_, s))| (n, s, d))
-        .collect();
+    let mut tensors = C::tensors(params);
     for (i, (m, v)) in moments.iter().enumerate() {
         tensors.push((format!("adam.m.{i}"), vec![m.len()], m));
         tensors.push((format!("adam.v.{i}"), vec![v.len()], v));
@@ -76,35 +72,35 @@ pub fn save(
     );
     meta.insert(
         CONFIG_KEY.to_string(),
-        serde_json::to_string(&params.config).map_err(|e| err(e.to_string()))?,
+        serde_json::to_string(config).map_err(|e| err(e.to_string()))?,
     );
     write_tensors(path, &tensors, meta)?;
     Ok(())
 }
 
 /// A checkpoint read back.
-pub struct Checkpoint {
-    pub params: ModelParams,
+pub struct Checkpoint<C: TrainableConfig = ModelConfig> {
+    pub params: C::Params,
     pub moments: Vec<(Vec<f32>, Vec<f32>)>,
     pub state: TrainState,
 }
 
 /// Reads a checkpoint; the model tensors are checked against `config`.
-pub fn load(path: &Path, config: &ModelConfig) -> Result<Checkpoint, TrainError> {
+pub fn load<C: TrainableConfig>(path: &Path, config: &C) -> Result<Checkpoint<C>, TrainError> {
     let err = |m: String| TrainError::Checkpoint {
         path: path.to_path_buf(),
         message: m,
     };
     let (mut map, meta) = read_tensors(path)?;
     if let Some(c) = meta.get(CONFIG_KEY) {
-        let saved: ModelConfig = serde_json::from_str(c).map_err(|e| err(e.to_string()))?;
+        let saved: C = serde_json::from_str(c).map_err(|e| err(e.to_string()))?;
         if saved != *config {
             return Err(err(format!(
                 "was written for config {saved:?}, not {config:?}"
             )));
         }
     }
-    let params = ModelParams::from_tensor_map(config, &mut map, "", path)?;
+    // The moments first: what is left are the model's tensors.
     let mut moments = Vec::new();
     while let (Some((_, m)), Some((_, v))) = (
         map.remove(&format!("adam.m.{}", moments.len())),
@@ -112,6 +108,7 @@ pub fn load(path: &Path, config: &ModelConfig) -> Result<Checkpoint, TrainError>
     ) {
         moments.push((m, v));
     }
+    let params = config.params_from_tensors(map, path)?;
     let state: TrainState = serde_json::from_str(
         meta.get(STATE_KEY)
             .ok_or_else(|| err(format!("metadata `{STATE_KEY}` is missing")))?,

@@ -8,6 +8,8 @@ use crate::model::ModelError;
 pub enum TrainError {
     #[error(transparent)]
     Model(#[from] ModelError),
+    #[error(transparent)]
+    Rnn(#[from] crate::rnn::RnnError),
     #[error("candle: {0}")]
     Candle(#[from] candle_core::Error),
     #[error(

@@ -1,12 +1,13 @@
 //! Float evaluation of the candle network on a set of sequences: loss, frame accuracy and the
-//! per-utterance log posteriors that a decoder turns into phones.
+//! per-utterance log posteriors that a decoder turns into phones (any model kind).
 
 use candle_core::{Device, Tensor, D};
 
 use super::batching::{Batch, Chunk, SequenceRef};
 use super::error::TrainError;
+use super::kind::TrainableNetwork;
 use crate::model::network::MatrixHook;
-use crate::model::{ForwardOptions, SruNetwork};
+use crate::model::ForwardOptions;
 
 /// Result of a float evaluation pass.
 pub struct FloatEval {
@@ -17,13 +18,13 @@ pub struct FloatEval {
 }
 
 /// Runs the network in evaluation mode (no dropout) over whole sequences, batched by length.
-pub fn evaluate_float(
-    net: &SruNetwork,
+pub fn evaluate_float<N: TrainableNetwork>(
+    net: &N,
     seqs: &[SequenceRef<'_>],
     hook: Option<&dyn MatrixHook>,
     batch_size: usize,
 ) -> Result<FloatEval, TrainError> {
-    let classes = net.config.classes;
+    let classes = net.classes();
     let mut order: Vec<usize> = (0..seqs.len()).collect();
     order.sort_by_key(|&i| seqs[i].frames());
     let mut out = vec![Vec::new(); seqs.len()];
@@ -74,8 +75,8 @@ pub fn evaluate_float(
 
 /// Forward over one batch: returns log posteriors of the valid frames `[N, C]`, the mean
 /// cross-entropy and the number of correctly classified frames.
-pub fn batch_forward(
-    net: &SruNetwork,
+pub fn batch_forward<N: TrainableNetwork>(
+    net: &N,
     batch: &Batch,
     opts: &mut ForwardOptions<'_>,
 ) -> Result<(Tensor, f64, usize), TrainError> {
@@ -86,15 +87,15 @@ pub fn batch_forward(
 }
 
 /// Log posteriors of the valid frames and the mean cross-entropy (a differentiable scalar).
-pub fn batch_loss(
-    net: &SruNetwork,
+pub fn batch_loss<N: TrainableNetwork>(
+    net: &N,
     batch: &Batch,
     opts: &mut ForwardOptions<'_>,
 ) -> Result<(Tensor, Tensor), TrainError> {
     let dev = Device::Cpu;
     let x = Tensor::from_slice(&batch.x, (batch.batch, batch.time, batch.dim), &dev)?;
-    let logits = net.forward(&x, &batch.lengths, opts)?;
-    let classes = net.config.classes;
+    let logits = net.logits(&x, &batch.lengths, opts)?;
+    let classes = net.classes();
     let flat = logits.reshape((batch.batch * batch.time, classes))?;
     let idx = Tensor::from_slice(&batch.valid, batch.valid.len(), &dev)?;
     let valid = flat.index_select(&idx, 0)?;

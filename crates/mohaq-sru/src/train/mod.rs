@@ -1,4 +1,4 @@
-//! Training of the SRU model with candle on the CPU: Adam with newbob halving, dropout, length
+//! Training of the SRU, LSTM and GRU models (one loop, [`kind`]) with candle on the CPU: Adam with newbob halving, dropout, length
 //! curriculum, similar-length batches, per-epoch dev scores, atomic checkpoints with resume
 //! ([`trainer`]); quantization-aware fine-tuning for the beacons ([`qat`]); decoder tuning of a
 //! trained model on dev posteriors ([`tune`]).
@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod evaluate;
 pub mod fisher;
+pub mod kind;
 
 pub use batching::SequenceRef;
 pub use checkpoint::{EpochSummary, TrainState};
@@ -19,7 +20,10 @@ pub mod trainer;
 
 pub use trainer::{train, BatchProgress, SilentObserver, TrainObserver, TrainOutcome, TrainRun};
 pub mod pipeline;
-pub use pipeline::{train_from_config, PipelineOptions, TrainReport};
+pub use kind::{TrainableConfig, TrainableNetwork};
+pub use pipeline::{
+    train_any_from_config, train_from_config, AnyTrainReport, PipelineOptions, TrainReport,
+};
 pub mod dump;
 pub mod qat;
 pub mod tune;

@@ -1,4 +1,5 @@
-//! End-to-end training from a config file and a corpus directory: loads the splits, estimates the
+//! End-to-end training from a config file and a corpus directory, for any model kind
+//! ([`train_any_from_config`]; an LSTM/GRU bundle is an [`crate::rnn::RnnBundle`]): loads the splits, estimates the
 //! decoder statistics on the training split, trains with dev PER after every epoch (default
 //! decoder parameters), tunes the decoder parameters on dev ([`super::tune`]), and writes the
 //! model bundle (`model.safetensors`) and a JSON summary with dev and test scores.
@@ -13,13 +14,15 @@ use super::checkpoint::EpochSummary;
 use super::config::TrainConfig;
 use super::error::TrainError;
 use super::evaluate::evaluate_float;
+use super::kind::TrainableConfig;
 use super::trainer::{train, TrainObserver, TrainRun};
 use crate::data::Split;
 use crate::decode::{
     align, Decoder, DecoderParams, ErrorCounts, PhoneBigram, StatePriors, TuningGrid, TuningOutcome,
 };
 use crate::features::{load_split, Dataset, LoadOptions};
-use crate::model::{ModelBundle, ModelConfig, ModelParams, SruNetwork};
+use crate::model::{ModelBundle, ModelConfig, ModelParams};
+use crate::rnn::{Architecture, RnnConfig};
 
 /// Options of [`train_from_config`].
 #[derive(Clone, Debug)]
@@ -41,10 +44,10 @@ pub struct PipelineOptions {
     pub tune_decoder: bool,
 }
 
-/// What a finished run reports (also written as `summary.json`).
+/// What a finished run reports (also written as `summary.json`); `C` is the model config.
 #[derive(Clone, Debug, Serialize)]
-pub struct TrainReport {
-    pub model: ModelConfig,
+pub struct TrainReport<C = ModelConfig> {
+    pub model: C,
     pub train: TrainConfig,
     pub train_utterances: usize,
     pub train_frames: usize,
@@ -95,14 +98,78 @@ pub fn load(data_dir: &Path, split: Split, opts: &LoadOptions) -> Result<Dataset
 
 /// Float evaluation of a bundle on a dataset: (frame accuracy, PER).
 pub fn evaluate_bundle(bundle: &ModelBundle, ds: &Dataset) -> Result<(f64, f64), TrainError> {
-    let net = SruNetwork::from_params(&bundle.params)?;
+    evaluate_params::<ModelConfig>(&bundle.params, &bundle.decoder(), ds)
+}
+
+/// Float evaluation of any model kind's weights with a decoder: (frame accuracy, PER).
+pub fn evaluate_params<C: TrainableConfig>(
+    params: &C::Params,
+    decoder: &Decoder,
+    ds: &Dataset,
+) -> Result<(f64, f64), TrainError> {
+    let net = C::network(params)?;
     let seqs = sequences(ds);
     let eval = evaluate_float(&net, &seqs, None, 8)?;
-    let per = score_per(&bundle.decoder(), ds, &eval.log_posteriors);
+    let per = score_per(decoder, ds, &eval.log_posteriors);
     Ok((eval.frame_acc, per))
 }
 
-/// Trains a model as described by a config file; see the module docs.
+/// A finished run of either model kind (what `mohaq train` prints).
+pub enum AnyTrainReport {
+    Sru(TrainReport<ModelConfig>),
+    Rnn(TrainReport<RnnConfig>),
+}
+
+/// The scores `mohaq train` prints: best epoch (0-based), dev frame accuracy and PER, test
+/// frame accuracy and PER, and the bundle written.
+pub struct TrainScores<'a> {
+    pub best_epoch: usize,
+    pub dev_frame_acc: f64,
+    pub dev_per: f64,
+    pub test_frame_acc: f64,
+    pub test_per: f64,
+    pub model_path: &'a Path,
+}
+
+impl<C> TrainReport<C> {
+    pub fn scores(&self) -> TrainScores<'_> {
+        TrainScores {
+            best_epoch: self.best_epoch,
+            dev_frame_acc: self.dev_frame_acc,
+            dev_per: self.dev_per,
+            test_frame_acc: self.test_frame_acc,
+            test_per: self.test_per,
+            model_path: &self.model_path,
+        }
+    }
+}
+
+impl AnyTrainReport {
+    pub fn scores(&self) -> TrainScores<'_> {
+        match self {
+            AnyTrainReport::Sru(r) => r.scores(),
+            AnyTrainReport::Rnn(r) => r.scores(),
+        }
+    }
+}
+
+/// Trains the model a config file describes, whatever its kind (`[model] kind`): the SRU, or an
+/// LSTM/GRU, through the same loop and pipeline.
+pub fn train_any_from_config(
+    opts: &PipelineOptions,
+    observer: &mut dyn TrainObserver,
+) -> Result<AnyTrainReport, TrainError> {
+    match Architecture::load(&opts.config)? {
+        Architecture::Sru(model) => Ok(AnyTrainReport::Sru(train_model(
+            opts, model, None, None, observer,
+        )?)),
+        Architecture::Rnn(model) => Ok(AnyTrainReport::Rnn(train_model(
+            opts, model, None, None, observer,
+        )?)),
+    }
+}
+
+/// Trains an SRU as described by a config file; see the module docs.
 pub fn train_from_config(
     opts: &PipelineOptions,
     init: Option<ModelParams>,
@@ -110,6 +177,17 @@ pub fn train_from_config(
     observer: &mut dyn TrainObserver,
 ) -> Result<TrainReport, TrainError> {
     let model = ModelConfig::load(&opts.config)?;
+    train_model(opts, model, init, hook, observer)
+}
+
+/// The pipeline of the module docs for a model of any kind, its config already read.
+pub fn train_model<C: TrainableConfig>(
+    opts: &PipelineOptions,
+    model: C,
+    init: Option<C::Params>,
+    hook: Option<&dyn crate::model::network::MatrixHook>,
+    observer: &mut dyn TrainObserver,
+) -> Result<TrainReport<C>, TrainError> {
     let mut tc = TrainConfig::load(&opts.config)?;
     if let Some(k) = opts.include_kathleen {
         tc.include_kathleen = k;
@@ -161,30 +239,36 @@ pub fn train_from_config(
         },
         observer,
     )?;
-    let mut bundle = ModelBundle {
-        params: outcome.best,
-        bigram,
-        priors,
-        decoder_params,
-    };
+    let best = outcome.best;
+    let mut decoder_params = decoder_params;
     let decoder_tuning = if opts.tune_decoder {
         tracing::info!("tuning the decoder on dev");
-        let tuned = super::tune::tune_on(&bundle, &dev_ds, &TuningGrid::default(), &mut |_| {})?;
+        let net = C::network(&best)?;
+        let dev_lp = evaluate_float(&net, &dev_seqs, None, 8)?.log_posteriors;
+        let tuned = super::tune::tune_statistics_on_posteriors(
+            &bigram,
+            &priors,
+            &dev_ds,
+            &dev_lp,
+            &TuningGrid::default(),
+            &mut |_| {},
+        )?;
         tracing::info!(
             params = ?tuned.best,
             dev_per = tuned.best_errors.per,
             points = tuned.evaluated,
             "decoder tuned"
         );
-        bundle.decoder_params = tuned.best.clone();
+        decoder_params = tuned.best.clone();
         Some(tuned)
     } else {
         None
     };
     let model_path = opts.out_dir.join("model.safetensors");
-    bundle.save(&model_path)?;
-    let (dev_frame_acc, dev_per) = evaluate_bundle(&bundle, &dev_ds)?;
-    let (test_frame_acc, test_per) = evaluate_bundle(&bundle, &test_ds)?;
+    C::save_bundle(&best, &bigram, &priors, &decoder_params, &model_path)?;
+    let decoder = Decoder::new(bigram, priors, decoder_params);
+    let (dev_frame_acc, dev_per) = evaluate_params::<C>(&best, &decoder, &dev_ds)?;
+    let (test_frame_acc, test_per) = evaluate_params::<C>(&best, &decoder, &test_ds)?;
     let report = TrainReport {
         model,
         train: tc,

@@ -1,4 +1,4 @@
-//! The epoch loop: curriculum batches, Adam with newbob halving, dropout, dev scores after every
+//! The epoch loop, one for every model kind ([`super::kind`]): curriculum batches, Adam with newbob halving, dropout, dev scores after every
 //! epoch, an atomic checkpoint after every epoch, resume, and a hard stop on a non-finite loss.
 
 use std::path::{Path, PathBuf};
@@ -14,8 +14,10 @@ use super::checkpoint::{self, EpochSummary, TrainState};
 use super::config::TrainConfig;
 use super::error::TrainError;
 use super::evaluate::{batch_loss, count_correct, evaluate_float};
+use super::kind::{first_non_finite, TrainableConfig, TrainableNetwork};
 use crate::model::network::MatrixHook;
-use crate::model::{ForwardOptions, ModelConfig, ModelParams, SruNetwork};
+use crate::model::params::{read_tensors, write_tensors};
+use crate::model::{ForwardOptions, ModelConfig, SruNetwork};
 
 /// Progress of one training batch, for progress bars.
 #[derive(Clone, Debug)]
@@ -46,9 +48,10 @@ impl TrainObserver for SilentObserver {}
 /// Computes a PER (percent) from the dev log posteriors, one entry per dev sequence.
 pub type PerFn<'a> = dyn Fn(&[Vec<f32>]) -> f64 + Sync + 'a;
 
-/// Everything one training run needs.
-pub struct TrainRun<'a> {
-    pub model: ModelConfig,
+/// Everything one training run needs; `C` is the model kind (the SRU's [`ModelConfig`] or an
+/// LSTM/GRU [`crate::rnn::RnnConfig`]).
+pub struct TrainRun<'a, C: TrainableConfig = ModelConfig> {
+    pub model: C,
     pub train: TrainConfig,
     pub train_seqs: &'a [SequenceRef<'a>],
     pub dev_seqs: &'a [SequenceRef<'a>],
@@ -57,15 +60,15 @@ pub struct TrainRun<'a> {
     /// Output directory: `checkpoint.safetensors` and `best.safetensors` go here.
     pub out_dir: &'a Path,
     /// Start from these weights (QAT) instead of a random initialisation.
-    pub init: Option<ModelParams>,
+    pub init: Option<C::Params>,
     /// Fake quantization for QAT.
     pub hook: Option<&'a dyn MatrixHook>,
 }
 
 /// Result of a finished run.
-pub struct TrainOutcome {
+pub struct TrainOutcome<C: TrainableConfig = ModelConfig> {
     /// Weights of the epoch with the best dev frame accuracy.
-    pub best: ModelParams,
+    pub best: C::Params,
     pub state: TrainState,
     pub checkpoint: PathBuf,
     pub best_path: PathBuf,
@@ -78,28 +81,34 @@ fn rng_from_state(s: &TrainState) -> ChaCha8Rng {
     rng
 }
 
-fn check_finite(p: &ModelParams) -> Option<String> {
-    p.named()
-        .into_iter()
-        .find(|(_, d)| d.iter().any(|x| !x.is_finite()))
-        .map(|(n, _)| n)
+/// Writes the weights of the best epoch so far (no metadata: the checkpoint holds the config).
+fn save_weights<C: TrainableConfig>(params: &C::Params, path: &Path) -> Result<(), TrainError> {
+    Ok(write_tensors(
+        path,
+        &C::tensors(params),
+        Default::default(),
+    )?)
 }
 
-/// Runs (or resumes) training. A checkpoint in `out_dir` is picked up automatically.
-pub fn train(
-    run: TrainRun<'_>,
+/// Runs (or resumes) training of any model kind. A checkpoint in `out_dir` is picked up
+/// automatically.
+pub fn train<C: TrainableConfig>(
+    run: TrainRun<'_, C>,
     observer: &mut dyn TrainObserver,
-) -> Result<TrainOutcome, TrainError> {
+) -> Result<TrainOutcome<C>, TrainError> {
     let cfg = &run.train;
     if run.train_seqs.is_empty() {
         return Err(TrainError::Data("the training set is empty".to_string()));
     }
     if let Some(s) = run.train_seqs.iter().chain(run.dev_seqs).find(|s| {
-        s.dim != run.model.input_dim || s.targets.iter().any(|&t| t as usize >= run.model.classes)
+        s.dim != run.model.input_dim()
+            || s.targets.iter().any(|&t| t as usize >= run.model.classes())
     }) {
         return Err(TrainError::Data(format!(
             "a sequence has feature dim {} or a target outside 0..{} (model expects dim {})",
-            s.dim, run.model.classes, run.model.input_dim
+            s.dim,
+            run.model.classes(),
+            run.model.input_dim()
         )));
     }
     std::fs::create_dir_all(run.out_dir).map_err(|e| TrainError::Checkpoint {
@@ -115,10 +124,7 @@ pub fn train(
         observer.resumed(c.state.epochs_done, &ckpt_path);
         (c.params, Some(c.moments), c.state)
     } else {
-        let params = run
-            .init
-            .clone()
-            .unwrap_or_else(|| ModelParams::init(&run.model, cfg.seed));
+        let params = run.init.clone().unwrap_or_else(|| run.model.init(cfg.seed));
         let rng = ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(0x5eed));
         let state = TrainState {
             epochs_done: 0,
@@ -133,7 +139,7 @@ pub fn train(
         };
         (params, None, state)
     };
-    let net = SruNetwork::from_params(&params)?;
+    let net = C::network(&params)?;
     let mut adam = Adam::new(
         net.vars(),
         state.learning_rate,
@@ -167,7 +173,7 @@ pub fn train(
         for (bi, chunks) in batches.iter().enumerate() {
             let batch = Batch::assemble(run.train_seqs, chunks);
             let mut opts = ForwardOptions {
-                dropout: Some((run.model.dropout, &mut rng)),
+                dropout: Some((run.model.dropout(), &mut rng)),
                 hook: run.hook,
             };
             let (lp, loss) = batch_loss(&net, &batch, &mut opts)?;
@@ -197,7 +203,7 @@ pub fn train(
         let dev = evaluate_float(&net, run.dev_seqs, run.hook, cfg.batch_size)?;
         let dev_per = run.dev_per.map(|f| f(&dev.log_posteriors));
         let params = net.to_params()?;
-        if let Some(name) = check_finite(&params) {
+        if let Some(name) = first_non_finite::<C>(&params) {
             tracing::error!(tensor = %name, "non-finite weights after epoch {epoch}");
             return Err(TrainError::NonFiniteLoss {
                 epoch,
@@ -230,7 +236,7 @@ pub fn train(
         if dev_error < state.best_dev_error {
             state.best_dev_error = dev_error;
             state.best_epoch = epoch;
-            params.save(&best_path, Default::default())?;
+            save_weights::<C>(&params, &best_path)?;
         }
         state.history.push(summary.clone());
         state.epochs_done = epoch + 1;
@@ -238,12 +244,13 @@ pub fn train(
         state.rng_seed = rng.get_seed();
         state.rng_stream = rng.get_stream();
         state.rng_word_pos = rng.get_word_pos();
-        checkpoint::save(&ckpt_path, &params, &adam.moments()?, &state)?;
+        checkpoint::save(&ckpt_path, &run.model, &params, &adam.moments()?, &state)?;
         last_good = Some(ckpt_path.clone());
         observer.epoch_finished(&summary);
     }
     let best = if best_path.exists() {
-        ModelParams::load(&run.model, &best_path)?.0
+        let (map, _) = read_tensors(&best_path)?;
+        run.model.params_from_tensors(map, &best_path)?
     } else {
         net.to_params()?
     };

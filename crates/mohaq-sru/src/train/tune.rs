@@ -3,17 +3,29 @@
 
 use super::error::TrainError;
 use super::evaluate::evaluate_float;
+use super::kind::TrainableConfig;
 use super::pipeline::sequences;
-use crate::decode::{tune_decoder, TuningGrid, TuningOutcome, TuningProgress, TuningUtterance};
+use crate::decode::{
+    tune_decoder, PhoneBigram, StatePriors, TuningGrid, TuningOutcome, TuningProgress,
+    TuningUtterance,
+};
 use crate::features::Dataset;
-use crate::model::{ModelBundle, SruNetwork};
+use crate::model::ModelBundle;
 
 /// Float log posteriors of every utterance of `ds` (input order).
 pub fn float_log_posteriors(
     bundle: &ModelBundle,
     ds: &Dataset,
 ) -> Result<Vec<Vec<f32>>, TrainError> {
-    let net = SruNetwork::from_params(&bundle.params)?;
+    params_log_posteriors::<crate::model::ModelConfig>(&bundle.params, ds)
+}
+
+/// Float log posteriors of every utterance of `ds` (input order) under any model kind's weights.
+pub fn params_log_posteriors<C: TrainableConfig>(
+    params: &C::Params,
+    ds: &Dataset,
+) -> Result<Vec<Vec<f32>>, TrainError> {
+    let net = C::network(params)?;
     Ok(evaluate_float(&net, &sequences(ds), None, 8)?.log_posteriors)
 }
 
@@ -37,6 +49,26 @@ pub fn tune_on_posteriors(
     grid: &TuningGrid,
     progress: &mut dyn FnMut(TuningProgress),
 ) -> Result<TuningOutcome, TrainError> {
+    tune_statistics_on_posteriors(
+        &bundle.bigram,
+        &bundle.priors,
+        ds,
+        posteriors,
+        grid,
+        progress,
+    )
+}
+
+/// The search of [`tune_on`] for any model kind: its decoder statistics and the log posteriors
+/// of `ds` (input order).
+pub fn tune_statistics_on_posteriors(
+    bigram: &PhoneBigram,
+    priors: &StatePriors,
+    ds: &Dataset,
+    posteriors: &[Vec<f32>],
+    grid: &TuningGrid,
+    progress: &mut dyn FnMut(TuningProgress),
+) -> Result<TuningOutcome, TrainError> {
     if posteriors.len() != ds.utterances.len() {
         return Err(TrainError::Tuning(format!(
             "{} posterior matrices for {} utterances",
@@ -54,6 +86,5 @@ pub fn tune_on_posteriors(
             frames: u.num_frames(),
         })
         .collect();
-    tune_decoder(&bundle.bigram, &bundle.priors, &utterances, grid, progress)
-        .map_err(TrainError::Tuning)
+    tune_decoder(bigram, priors, &utterances, grid, progress).map_err(TrainError::Tuning)
 }
