@@ -177,9 +177,11 @@ fn a_model_is_picked_by_name_or_path_and_a_missing_half_is_named() {
     let e = load_experiment(&config, "silago").unwrap();
     assert_eq!(e.name, "silago-sru-default");
     assert!(e.model.weights.is_absolute());
+    // Experiments outside E0-E3 keep their own model.
     let lstm = load_experiment(&config, "lstm-compression").unwrap();
-    assert!(lstm
-        .model
-        .weights
-        .ends_with("models/lstm-small.safetensors"));
+    let own = Experiment::from_file(&workspace().join("experiments/lstm-compression.toml"))
+        .unwrap()
+        .resolve(&workspace());
+    assert_eq!(lstm.model, own.model);
+    assert_ne!(lstm.model, config.model.as_ref().unwrap().section);
 }
