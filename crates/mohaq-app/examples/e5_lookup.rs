@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use mohaq_app::search_quality::{
-    compare_strategies, comparison_markdown, refined_search, within_size_limit,
+    compare_strategies, comparison_markdown, default_search, within_size_limit,
     write_comparison_plot, E5_BUDGETS, E5_SEEDS,
 };
 use mohaq_app::sru_model::SruModel;
@@ -128,18 +128,26 @@ fn tune_default<P: mohaq_evo::LayerwiseProblem>(
 ) -> Result<(), Box<dyn std::error::Error>> {
     use mohaq_evo::Strategy;
     let reference = mohaq_evo::reference_point(true_front)?;
-    let grid = [
-        (40, 10, 10),
-        (40, 10, 20),
-        (40, 5, 5),
-        (20, 10, 10),
-        (40, 10, 5),
-    ];
-    for (pop, off, local) in grid {
-        let mut search = refined_search();
-        search.config.pop_size = pop;
-        search.config.n_offsprings = off;
-        search.local_batch = local;
+    // "exploration,batch,kriging_limit,expected_gain(0/1)" separated by ';'.
+    let grid: Vec<(f64, usize, usize, bool)> = std::env::var("E5_TUNE_GRID")
+        .unwrap_or_else(|_| "1,5,600,0;2,5,600,0;1,5,0,0;1,5,600,1".into())
+        .split(';')
+        .filter_map(|c| {
+            let v: Vec<&str> = c.split(',').map(str::trim).collect();
+            Some((
+                v.first()?.parse().ok()?,
+                v.get(1)?.parse().ok()?,
+                v.get(2)?.parse().ok()?,
+                *v.get(3)? == "1",
+            ))
+        })
+        .collect();
+    for (exploration, batch, kriging, expected) in grid {
+        let mut search = default_search();
+        search.exploration = exploration;
+        search.batch = batch;
+        search.kriging_limit = kriging;
+        search.expected_gain = expected;
         for budget in [90, 180] {
             let mut hv = Vec::new();
             let mut found = Vec::new();
@@ -156,7 +164,7 @@ fn tune_default<P: mohaq_evo::LayerwiseProblem>(
             hv.sort_by(f64::total_cmp);
             found.sort_unstable();
             println!(
-                "pop {pop} off {off} local {local} at {budget}: HV ratio median {:.4} [{:.4}-{:.4}], found {:?} of {}",
+                "exploration {exploration} batch {batch} kriging {kriging} expected {expected} at {budget}: HV ratio median {:.4} [{:.4}-{:.4}], found {:?} of {}",
                 hv[2], hv[0], hv[4], found, true_front.len()
             );
         }
