@@ -130,7 +130,7 @@ fn tune_default<P: mohaq_evo::LayerwiseProblem>(
     let reference = mohaq_evo::reference_point(true_front)?;
     // "exploration,batch,kriging_limit,expected_gain(0/1)" separated by ';'.
     let grid: Vec<(f64, usize, usize, bool)> = std::env::var("E5_TUNE_GRID")
-        .unwrap_or_else(|_| "1,5,600,0;2,5,600,0;1,5,0,0;1,5,600,1".into())
+        .unwrap_or_else(|_| "1,2,600,1;1,2,0,1;2,2,600,0;1,1,600,1;1,5,600,1".into())
         .split(';')
         .filter_map(|c| {
             let v: Vec<&str> = c.split(',').map(str::trim).collect();
@@ -158,6 +158,25 @@ fn tune_default<P: mohaq_evo::LayerwiseProblem>(
                     true_front,
                     &reference,
                 )?;
+                if seed == 11 && budget == 180 {
+                    let found = run.front_after(budget);
+                    let missing: Vec<_> = true_front
+                        .iter()
+                        .filter(|p| !found.contains(p))
+                        .map(|p| {
+                            let rest: Vec<Vec<f64>> =
+                                true_front.iter().filter(|q| q != &p).cloned().collect();
+                            let loss = 1.0
+                                - mohaq_evo::hypervolume(&rest, &reference).unwrap_or(0.0)
+                                    / mohaq_evo::hypervolume(true_front, &reference).unwrap_or(1.0);
+                            (
+                                format!("{:.3}/{:.3}/{:.3}", p[0], p[1], p[2]),
+                                format!("{loss:.4}"),
+                            )
+                        })
+                        .collect();
+                    println!("  missing at 180 (seed 11), exclusive HV share: {missing:?}");
+                }
                 hv.push(q.hv_ratio);
                 found.push(q.recovered);
             }

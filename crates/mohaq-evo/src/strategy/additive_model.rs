@@ -213,7 +213,12 @@ mod tests {
     fn unseen_values_are_more_uncertain() {
         let s = space(2, 3);
         let enc = OneHot::of(&s, 100).unwrap();
-        let seen = vec![vec![0.0, 0.0], vec![1.0, 0.0], vec![0.0, 1.0], vec![1.0, 1.0]];
+        let seen = vec![
+            vec![0.0, 0.0],
+            vec![1.0, 0.0],
+            vec![0.0, 1.0],
+            vec![1.0, 1.0],
+        ];
         let y = vec![0.0, 1.0, 2.0, 3.5];
         let m = AdditiveModel::fit(&enc, &seen, &y).unwrap();
         let known = m.predict(&[1.0, 1.0]).std;

@@ -34,8 +34,8 @@ use crate::problem::{Genes, Space};
 use crate::quality::reference_point;
 use crate::sampling::random_genes;
 use crate::strategy::additive_model::{AdditiveModel, OneHot};
-use crate::strategy::residual_kriging::ResidualKriging;
 use crate::strategy::layerwise::genes_of_choice;
+use crate::strategy::residual_kriging::ResidualKriging;
 use crate::strategy::seeded_nsga2::SeededNsga2;
 use crate::strategy::seeds::uniform_configurations;
 use crate::strategy::{BudgetedEvaluator, LayerwiseProblem, Strategy, StrategyRun};
@@ -84,13 +84,13 @@ impl SurrogateSearch {
             },
             name,
             seed_limit: pop_size,
-            batch: 5,
+            batch: 2,
             batch_growth: 50,
             exploration: 1.0,
             enumeration_limit: 50_000,
             random_pool: 500,
             kriging_limit: 600,
-            expected_gain: false,
+            expected_gain: true,
         }
     }
 }
@@ -122,7 +122,11 @@ impl<P: LayerwiseProblem> Strategy<P> for SurrogateSearch {
         while !evaluator.is_exhausted() {
             let archive = evaluator.archive();
             let pool = match &whole {
-                Some(all) => all.iter().filter(|g| !archive.contains(g)).cloned().collect(),
+                Some(all) => all
+                    .iter()
+                    .filter(|g| !archive.contains(g))
+                    .cloned()
+                    .collect(),
                 None => generated_pool(space, archive, self.random_pool, &mut rng),
             };
             let size = self.batch.max(archive.len() / self.batch_growth.max(1));
@@ -197,7 +201,8 @@ impl SurrogateSearch {
             .into_par_iter()
             .filter_map(|genes| {
                 let p = model.predict(&genes);
-                let (correction, left) = kriging.as_ref().map_or((0.0, noise), |k| k.predict(&genes));
+                let (correction, left) =
+                    kriging.as_ref().map_or((0.0, noise), |k| k.predict(&genes));
                 let mean = p.mean + correction;
                 let std = (p.std * p.std + left).sqrt();
                 let at = |e: f64| {
@@ -249,7 +254,13 @@ impl SurrogateSearch {
                 .map(|c| merit(&current, &reference, base, c, error))
                 .collect();
             let best = (0..candidates.len())
-                .reduce(|a, b| if merits[b].better_than(&merits[a]) { b } else { a })
+                .reduce(|a, b| {
+                    if merits[b].better_than(&merits[a]) {
+                        b
+                    } else {
+                        a
+                    }
+                })
                 .expect("candidates is not empty");
             let picked = candidates.swap_remove(best);
             if let Some(b) = picked.believed {
@@ -318,14 +329,27 @@ fn merit(
     Merit { gain, gap }
 }
 
-/// The seeding candidates in order: the uniform configurations, then the most precise candidate
-/// with one gene at another value, every gene's nearest other value first.
+/// The seeding candidates in order: the uniform configurations, then the most precise and the
+/// cheapest candidates each with one gene at another value, nearest values first. Both ends,
+/// because the front's extremes lie next to them: a costly layer raised alone above the
+/// cheapest candidate is often the first step up the front, and the probes around the most
+/// precise one measure each layer's sensitivity.
 fn probe_candidates<P: LayerwiseProblem>(problem: &P) -> Vec<Genes> {
     let space = problem.space();
     let options = problem.layer_options();
-    let base = genes_of_choice(space.len(), &options, &vec![0; options.len()]);
+    let precise = genes_of_choice(space.len(), &options, &vec![0; options.len()]);
+    let cheapest_choice: Vec<usize> = options
+        .iter()
+        .map(|layer| {
+            (0..layer.len())
+                .min_by(|&a, &b| layer[a].cost.total_cmp(&layer[b].cost))
+                .unwrap_or(0)
+        })
+        .collect();
+    let cheapest = genes_of_choice(space.len(), &options, &cheapest_choice);
     let mut probes = uniform_configurations(space);
-    probes.push(base.clone());
+    probes.push(precise.clone());
+    probes.push(cheapest.clone());
     let widest = space
         .variables()
         .iter()
@@ -333,13 +357,15 @@ fn probe_candidates<P: LayerwiseProblem>(problem: &P) -> Vec<Genes> {
         .max()
         .unwrap_or(1) as usize;
     for distance in 1..widest {
-        for (g, v) in space.variables().iter().enumerate() {
-            let (lo, hi) = v.bounds();
-            for value in [base[g] - distance as f64, base[g] + distance as f64] {
-                if v.is_discrete() && value >= lo && value <= hi {
-                    let mut probe = base.clone();
-                    probe[g] = value;
-                    probes.push(probe);
+        for base in [&precise, &cheapest] {
+            for (g, v) in space.variables().iter().enumerate() {
+                let (lo, hi) = v.bounds();
+                for value in [base[g] - distance as f64, base[g] + distance as f64] {
+                    if v.is_discrete() && value >= lo && value <= hi {
+                        let mut probe = base.clone();
+                        probe[g] = value;
+                        probes.push(probe);
+                    }
                 }
             }
         }
