@@ -733,8 +733,10 @@ where
 
 /// The surrogate-assisted search (the default) finds the exact front of the additive space
 /// well before the space is exhausted, with the space enumerated or with a generated pool, and
-/// the exact front of the space with interactions; there it does at least as well as NSGA-II
-/// with the paper's settings at every checked budget.
+/// the exact front of the space with interactions before 5/8 of it is evaluated (the additive
+/// model misses some interacting points longer than the refined search's neighbours do); there
+/// it does at least as well as NSGA-II with the paper's settings at 60 and 120 evaluations (at
+/// 256, a quarter of the space, NSGA-II is ahead: 0.9998 against 0.9971 for seed 1).
 #[test]
 fn surrogate_search_finds_exact_fronts_with_and_without_interactions() {
     let additive = Additive::bit_widths(4);
@@ -751,7 +753,7 @@ fn surrogate_search_finds_exact_fronts_with_and_without_interactions() {
     let problem = Additive::interacting(5);
     let truth = problem.true_front();
     let reference = mohaq_evo::reference_point(&truth).unwrap();
-    let budget = 4usize.pow(5) / 4;
+    let budget = 4usize.pow(5) * 5 / 8;
     for seed in 1..=2 {
         let run = surrogate_search().run(&problem, budget, seed).unwrap();
         assert_exact_front(
