@@ -36,7 +36,7 @@ pub struct Args {
     #[arg(long)]
     cache_mb: Option<u64>,
     /// Run the MOHAQ authors' NSGA-II generation by generation instead of the default search
-    /// (NSGA-II seeded with uniform configurations, single-layer sensitivities and knapsack optima), as `[search] strategy =
+    /// (surrogate-assisted: the error predicted, the hardware objectives exact), as `[search] strategy =
     /// "paper"` does; an experiment that names `strategy = "default"` is refused with it.
     #[arg(long)]
     paper: bool,
