@@ -40,12 +40,16 @@ pub struct Marker {
     pub label: String,
 }
 
-const PALETTE: [RGBColor; 5] = [
+/// Eight colours, so every method of E5 (seven) gets its own.
+const PALETTE: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
     RGBColor(148, 103, 189),
     RGBColor(255, 127, 14),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
 ];
 
 /// Width of the legend column to the right of the chart.
@@ -296,13 +300,19 @@ pub fn curves_svg(
                 PathElement::new(vec![(x, lo), (x, hi)], color.stroke_width(1))
             }))
             .map_err(|e| fail(e.to_string()))?;
-        chart
-            .draw_series(
-                c.points
-                    .iter()
-                    .map(move |&(x, m, _, _)| Circle::new((x, m), 3, color.filled())),
-            )
-            .map_err(|e| fail(e.to_string()))?;
+        // A marker shape per curve as well as a colour, so curves stay apart in grey print.
+        let at = c.points.iter().map(|&(x, m, _, _)| (x, m));
+        match c.color % 4 {
+            0 => chart.draw_series(at.map(|p| Circle::new(p, 4, color.filled()))),
+            1 => chart.draw_series(at.map(|p| TriangleMarker::new(p, 5, color.filled()))),
+            2 => chart.draw_series(at.map(|p| Cross::new(p, 4, color.stroke_width(2)))),
+            _ => {
+                chart.draw_series(at.map(|p| {
+                    EmptyElement::at(p) + Rectangle::new([(-3, -3), (3, 3)], color.filled())
+                }))
+            }
+        }
+        .map_err(|e| fail(e.to_string()))?;
     }
     chart
         .configure_series_labels()

@@ -113,29 +113,40 @@ fn human(secs: f64) -> String {
 }
 
 /// Search progress per generation: evaluations, feasible members, front size.
-pub struct GenerationProgress(pub Progress);
+pub struct GenerationProgress(pub Progress, Option<usize>);
 
 impl GenerationProgress {
     pub fn new(n_gen: usize) -> Self {
-        Self(Progress::new("generation", n_gen as u64))
+        Self(Progress::new("generation", n_gen as u64), None)
+    }
+
+    /// Progress of the default search, whose reports are evaluation batches: evaluations made
+    /// of the budget.
+    pub fn batches() -> Self {
+        Self(Progress::new("evaluations", 0), None)
+    }
+
+    /// Progress of a search stopped by an evaluation budget (`--max-evaluations`): evaluations
+    /// made of `budget`, so the ETA is that of the budget, not of the experiment's `n_gen`.
+    pub fn evaluations(budget: usize) -> Self {
+        Self(Progress::new("evaluations", budget as u64), Some(budget))
     }
 }
 
 impl GenerationProgress {
-    /// Progress of the default search, whose reports are evaluation batches: evaluations made
-    /// of the budget.
-    pub fn batches() -> Self {
-        Self(Progress::new("evaluations", 0))
+    /// What the bar counts for a report: (done, total).
+    fn counts(&self, r: &GenerationReport) -> (usize, usize) {
+        if self.0.label == "evaluations" {
+            (r.n_evaluations, self.1.unwrap_or(r.n_gen))
+        } else {
+            (r.generation, r.n_gen)
+        }
     }
 }
 
 impl Observer for GenerationProgress {
     fn on_generation(&mut self, r: &GenerationReport) -> Control {
-        let (done, total) = if self.0.label == "evaluations" {
-            (r.n_evaluations, r.n_gen)
-        } else {
-            (r.generation, r.n_gen)
-        };
+        let (done, total) = self.counts(r);
         self.0.set(
             done as u64,
             total as u64,
@@ -246,6 +257,31 @@ mod tests {
             line.starts_with("candidates 4/10: 3 feasible, front 2, "),
             "{line}"
         );
+    }
+
+    /// With `--max-evaluations` the paper's search counts evaluations of that budget, so a
+    /// huge `n_gen` (left to the budget to cut) no longer makes the ETA read thousands of hours.
+    #[test]
+    fn an_evaluation_budget_is_what_the_progress_counts() {
+        let report = GenerationReport {
+            generation: 2,
+            n_gen: 100_000,
+            n_evaluations: 50,
+            cache_hits: 0,
+            feasible: 50,
+            front_size: 3,
+            hypervolume: None,
+        };
+        assert_eq!(
+            GenerationProgress::evaluations(180).counts(&report),
+            (50, 180)
+        );
+        assert_eq!(
+            GenerationProgress::new(100_000).counts(&report),
+            (2, 100_000)
+        );
+        let line = eta(Duration::from_secs(10), 50, 180);
+        assert_eq!(line, ", 10 s elapsed, ETA 26 s");
     }
 
     #[test]

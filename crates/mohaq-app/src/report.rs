@@ -423,8 +423,11 @@ fn search_quality_section(r: &ModelResults) -> String {
         s,
         "Each strategy at each evaluation budget (mohaq-evo `strategy`): random search, NSGA-II \
          with the paper's settings, NSGA-II seeded with uniform configurations and knapsack optima, \
-         the default search (that seeding, then NSGA-II generations interleaved with local \
-         refinement around the front), AMP-style greedy descent and the HAWQ-V3-style knapsack. Stochastic methods: one run per seed at the largest budget, \
+         the refined search (that seeding, then NSGA-II generations interleaved with local \
+         refinement around the front), the default surrogate-assisted search (the error \
+         predicted by an additive model with a kriging correction, the hardware objectives \
+         exact, each batch the one of largest expected hypervolume gain), AMP-style greedy \
+         descent and the HAWQ-V3-style knapsack. Stochastic methods: one run per seed at the largest budget, \
          whose first evaluations are exactly the smaller budgets' runs. SiLago reads E2's \
          exhaustive archive (a lookup, exact); Bit Fusion evaluates the model through one \
          shared cache.\n"

@@ -109,7 +109,8 @@ fn quick_reproduction_on_the_synthetic_model_writes_a_full_report() {
             .path()
             .join(format!("e5_{}.svg", c.experiment))
             .is_file());
-        assert_eq!(c.methods.len(), 6);
+        assert_eq!(c.methods.len(), 7);
+        assert!(c.methods.iter().any(|m| m.name.contains("surrogate")));
     }
     assert!(out.path().join("e5_search_quality.json").is_file());
     assert!(report.contains("computed on this model's own layer table"));

@@ -59,7 +59,7 @@ fn strategies_are_scored_against_the_exhaustive_front_and_the_union_of_fronts() 
     .unwrap();
     assert!(c.reference_kind.contains("256 candidates"));
     assert_eq!(c.reference_front, truth);
-    assert_eq!(c.methods.len(), 6);
+    assert_eq!(c.methods.len(), 7);
     for m in &c.methods {
         assert_eq!(m.rows.len(), budgets.len(), "{}", m.name);
         for r in &m.rows {

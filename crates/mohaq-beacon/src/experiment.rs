@@ -112,9 +112,9 @@ pub const DEFAULT_CACHE_MB: u64 = 2048;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SearchStrategy {
-    /// NSGA-II seeded with uniform configurations, single-layer sensitivities and their
-    /// knapsack optima (mohaq-evo's `SeededNsga2`),
-    /// spending the same number of evaluations the paper's settings plan.
+    /// The surrogate-assisted search (mohaq-evo's `SurrogateSearch`: the error predicted by an
+    /// additive model, the hardware objectives exact), spending the same number of evaluations
+    /// the paper's settings plan.
     #[default]
     Default,
     /// The MOHAQ authors' NSGA-II, generation by generation (METHOD §5.2).

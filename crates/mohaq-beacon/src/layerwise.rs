@@ -7,7 +7,7 @@
 //! Σ MACs / Σ (MACs_l / s_l) falls as the summed time MACs_l / s_l grows, so that time is the
 //! cost there; without a platform the cost is the layer's weight bits (model size).
 
-use mohaq_evo::{LayerOption, LayerwiseProblem, Problem};
+use mohaq_evo::{Evaluation, LayerOption, LayerwiseProblem, Problem};
 use mohaq_hw::SpeedupMode;
 
 use crate::error::ProblemError;
@@ -108,6 +108,22 @@ impl<M: ErrorModel> LayerwiseProblem for MohaqProblem<'_, M> {
                     .collect()
             })
             .collect()
+    }
+
+    /// The hardware cost is a formula of the widths, so every objective and constraint but the
+    /// error is exact without the model (the same [`MohaqProblem::evaluation_of`] a scored
+    /// candidate gets).
+    fn evaluation_with_error(&self, genes: &[f64], error: f64) -> Option<Evaluation> {
+        let bits = self.bits_of(genes).ok()?;
+        let cost = self.cost(&bits).ok()?;
+        Some(self.evaluation_of(&crate::score::CandidateScore {
+            bits,
+            error,
+            ptq_error: error,
+            beacon_error: None,
+            beacon: None,
+            cost,
+        }))
     }
 
     /// The model's weight and activation sensitivities added per option (zero for 16 bits).

@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use mohaq_evo::strategy::resumable::{Replay, ReplayOutcome, STRATEGY_CHECKPOINT_FILE};
-use mohaq_evo::strategy::seeded_nsga2::SeededNsga2;
+use mohaq_evo::strategy::surrogate_search::SurrogateSearch;
 use mohaq_evo::{EvaluationArchive, Nsga2, Nsga2Config, Observer, Strategy};
 use mohaq_fsio::DirLock;
 use mohaq_hw::Platform;
@@ -129,16 +129,19 @@ pub fn nsga2_config(experiment: &Experiment) -> Nsga2Config {
     config
 }
 
-/// The default search of an experiment: NSGA-II seeded with the uniform configurations,
-/// single-layer sensitivities and their knapsack optima, with the experiment's population and
-/// offspring sizes (its seed comes with each run; the budget in evaluations, not `n_gen`,
-/// bounds it).
-pub fn default_strategy(experiment: &Experiment) -> SeededNsga2 {
-    SeededNsga2 {
-        name: "seeded NSGA-II (default)".into(),
-        config: nsga2_config(experiment),
-        model_sensitivity: false,
-    }
+/// The default search of an experiment: the surrogate-assisted search (the error predicted
+/// by an additive model refitted after every batch, the hardware objectives exact), with the
+/// experiment's population as its seeding limit and its population and offspring sizes for
+/// the seeded NSGA-II it falls back to (its seed comes with each run; the budget in
+/// evaluations, not `n_gen`, bounds it).
+pub fn default_strategy(experiment: &Experiment) -> SurrogateSearch {
+    let mut search = SurrogateSearch::with_population(
+        "surrogate-assisted (default)",
+        experiment.search.pop_size,
+        experiment.search.n_offsprings,
+    );
+    search.fallback.config = nsga2_config(experiment);
+    search
 }
 
 /// Which search runs in `run_dir`: the experiment's, except that a run directory holding only

@@ -523,7 +523,7 @@ fn a_run_stops_at_exactly_its_evaluation_cap_and_resumes_past_it() {
     );
 }
 
-/// The default search (seeded NSGA-II with front refinement) spends the evaluations the
+/// The default search (surrogate-assisted) spends the evaluations the
 /// experiment plans, checkpoints by replay, and a run stopped after a few batches resumes to
 /// the uninterrupted run's front without evaluating anything twice; `max_evaluations` caps it
 /// exactly and a larger cap resumes it; `strategy = "paper"` runs the engine generation by

@@ -12,11 +12,13 @@ use mohaq_evo::strategy::random_search::RandomSearch;
 use mohaq_evo::strategy::refined_nsga2::RefinedNsga2;
 use mohaq_evo::strategy::seeded_nsga2::SeededNsga2;
 use mohaq_evo::strategy::seeds::uniform_configurations;
+use mohaq_evo::strategy::surrogate_search::SurrogateSearch;
 use mohaq_evo::{
     enumerate_space, exhaustive_front, Evaluation, EvaluationArchive, FrontQuality, LayerOption,
     LayerwiseProblem, Nsga2Config, Problem, Space, Strategy, StrategyRun, Variable,
 };
 use proptest::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One gene per layer; error and cost are sums of per-layer tables, so the true front is known
 /// by enumeration and the knapsack of the exact increments is exact.
@@ -129,6 +131,16 @@ impl LayerwiseProblem for Additive {
             })
             .collect()
     }
+    /// The cost is exact without the error.
+    fn evaluation_with_error(&self, genes: &[f64], error: f64) -> Option<Evaluation> {
+        let cost = self
+            .cost
+            .iter()
+            .zip(genes)
+            .map(|(row, &g)| row[g as usize])
+            .sum();
+        Some(Evaluation::unconstrained(vec![error, cost]))
+    }
     /// The exact error increase of each option over the most precise one.
     fn second_order_sensitivity(&self) -> Result<Option<Vec<Vec<f64>>>, Infallible> {
         Ok(Some(
@@ -149,6 +161,18 @@ fn default_search() -> SeededNsga2 {
 
 fn refined_search() -> RefinedNsga2 {
     RefinedNsga2::with_population("refined", 24, 8)
+}
+
+fn surrogate_search() -> SurrogateSearch {
+    SurrogateSearch::with_population("surrogate", 24, 8)
+}
+
+/// The surrogate search with its pool generated (front moves and random draws), as in a space
+/// too large to enumerate.
+fn surrogate_search_pooled() -> SurrogateSearch {
+    let mut s = surrogate_search();
+    s.enumeration_limit = 0;
+    s
 }
 
 /// [`Additive`] whose error gains `0.4 · e_l · e_{l+1}` for every pair of neighbouring layers
@@ -186,6 +210,9 @@ impl LayerwiseProblem for Interacting {
     }
     fn layer_options(&self) -> Vec<Vec<LayerOption>> {
         self.0.layer_options()
+    }
+    fn evaluation_with_error(&self, genes: &[f64], error: f64) -> Option<Evaluation> {
+        self.0.evaluation_with_error(genes, error)
     }
 }
 
@@ -303,6 +330,14 @@ fn every_strategy_honours_its_budget() {
                 refined_search().run(&problem, budget, 4).unwrap(),
             ),
             (
+                "surrogate".into(),
+                surrogate_search().run(&problem, budget, 4).unwrap(),
+            ),
+            (
+                "surrogate, pooled".into(),
+                surrogate_search_pooled().run(&problem, budget, 4).unwrap(),
+            ),
+            (
                 "greedy".into(),
                 GreedyDescent.run(&problem, budget, 4).unwrap(),
             ),
@@ -313,7 +348,7 @@ fn every_strategy_honours_its_budget() {
         ];
         for (name, run) in runs {
             assert!(run.len() <= budget, "{name} at {budget}: {}", run.len());
-            if matches!(name.as_str(), "random" | "nsga2" | "seeded" | "refined") {
+            if !matches!(name.as_str(), "greedy" | "knapsack") {
                 assert_eq!(run.len(), budget, "{name} uses its whole budget");
             }
             let distinct = sorted(run.evaluations.iter().map(|r| r.genes.clone()).collect());
@@ -340,6 +375,13 @@ fn runs_are_deterministic_per_seed_at_any_thread_count() {
             default_search().run(&problem, 150, 9).unwrap(),
             refined_search().run(&problem, 150, 9).unwrap(),
             refined_search()
+                .run(&Additive::interacting(5), 150, 9)
+                .unwrap(),
+            surrogate_search().run(&problem, 150, 9).unwrap(),
+            surrogate_search()
+                .run(&Additive::interacting(5), 150, 9)
+                .unwrap(),
+            surrogate_search_pooled()
                 .run(&Additive::interacting(5), 150, 9)
                 .unwrap(),
             GreedyDescent.run(&problem, 150, 9).unwrap(),
@@ -494,6 +536,8 @@ fn stochastic_runs_at_a_smaller_budget_are_prefixes() {
         long(&|b| paper_nsga2().run(&problem, b, 8).unwrap()),
         long(&|b| default_search().run(&problem, b, 8).unwrap()),
         long(&|b| refined_search().run(&problem, b, 8).unwrap()),
+        long(&|b| surrogate_search().run(&problem, b, 8).unwrap()),
+        long(&|b| surrogate_search_pooled().run(&problem, b, 8).unwrap()),
     ];
     for (full, short) in cases {
         assert_eq!(&full.evaluations[..57], &short.evaluations[..]);
@@ -593,42 +637,61 @@ fn refined_search_finds_exact_fronts_with_and_without_interactions() {
     }
 }
 
+/// A problem that counts its evaluations.
+struct Counting<'a>(&'a Interacting, AtomicUsize);
+impl Problem for Counting<'_> {
+    type Error = Infallible;
+    fn space(&self) -> &Space {
+        self.0.space()
+    }
+    fn n_objectives(&self) -> usize {
+        2
+    }
+    fn n_constraints(&self) -> usize {
+        0
+    }
+    fn evaluate(&self, genes: &[f64]) -> Result<Evaluation, Infallible> {
+        self.1.fetch_add(1, Ordering::Relaxed);
+        self.0.evaluate(genes)
+    }
+}
+impl LayerwiseProblem for Counting<'_> {
+    fn error_objective(&self) -> usize {
+        0
+    }
+    fn layer_options(&self) -> Vec<Vec<LayerOption>> {
+        self.0.layer_options()
+    }
+    fn evaluation_with_error(&self, genes: &[f64], error: f64) -> Option<Evaluation> {
+        self.0.evaluation_with_error(genes, error)
+    }
+}
+
 /// A refined search stopped by its observer and resumed from the run directory's checkpoint
 /// ends with exactly the evaluations of an uninterrupted run, none evaluated twice.
 #[test]
 fn a_stopped_refined_search_resumes_by_replay_to_the_same_run() {
+    stopped_search_resumes_by_replay(&refined_search());
+}
+
+/// The same for the default (surrogate-assisted) search, whose rounds are smaller.
+#[test]
+fn a_stopped_surrogate_search_resumes_by_replay_to_the_same_run() {
+    stopped_search_resumes_by_replay(&surrogate_search());
+    stopped_search_resumes_by_replay(&surrogate_search_pooled());
+}
+
+fn stopped_search_resumes_by_replay<S>(search: &S)
+where
+    S: std::fmt::Debug
+        + Sync
+        + for<'a, 'b> Strategy<mohaq_evo::strategy::resumable::Replay<'a, Counting<'b>>>
+        + Strategy<Interacting>,
+{
     use mohaq_evo::strategy::resumable::Replay;
     use mohaq_evo::{Control, GenerationReport};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    struct Counting<'a>(&'a Interacting, AtomicUsize);
-    impl Problem for Counting<'_> {
-        type Error = Infallible;
-        fn space(&self) -> &Space {
-            self.0.space()
-        }
-        fn n_objectives(&self) -> usize {
-            2
-        }
-        fn n_constraints(&self) -> usize {
-            0
-        }
-        fn evaluate(&self, genes: &[f64]) -> Result<Evaluation, Infallible> {
-            self.1.fetch_add(1, Ordering::Relaxed);
-            self.0.evaluate(genes)
-        }
-    }
-    impl LayerwiseProblem for Counting<'_> {
-        fn error_objective(&self) -> usize {
-            0
-        }
-        fn layer_options(&self) -> Vec<Vec<LayerOption>> {
-            self.0.layer_options()
-        }
-    }
 
     let problem = Additive::interacting(5);
-    let search = refined_search();
     let budget = 150;
     let whole = search.run(&problem, budget, 7).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -666,4 +729,90 @@ fn a_stopped_refined_search_resumes_by_replay_to_the_same_run() {
         .err()
         .expect("another strategy's checkpoint is refused");
     assert!(err.to_string().contains("strategy"), "{err}");
+}
+
+/// The surrogate-assisted search (the default) finds the exact front of the additive space
+/// well before the space is exhausted, with the space enumerated or with a generated pool, and
+/// the exact front of the space with interactions before 5/8 of it is evaluated (the additive
+/// model misses some interacting points longer than the refined search's neighbours do); there
+/// it does at least as well as NSGA-II with the paper's settings at 60 and 120 evaluations (at
+/// 256, a quarter of the space, NSGA-II is ahead: 0.9998 against 0.9971 for seed 1).
+#[test]
+fn surrogate_search_finds_exact_fronts_with_and_without_interactions() {
+    let additive = Additive::bit_widths(4);
+    let truth = additive.true_front();
+    for (search, what) in [
+        (surrogate_search(), "enumerated"),
+        (surrogate_search_pooled(), "pooled"),
+    ] {
+        let run = search.run(&additive, 80, 3).unwrap();
+        assert_eq!(run.len(), 80);
+        assert_exact_front(&run, &truth, &format!("surrogate, additive, {what}"));
+    }
+
+    let problem = Additive::interacting(5);
+    let truth = problem.true_front();
+    let reference = mohaq_evo::reference_point(&truth).unwrap();
+    let budget = 4usize.pow(5) * 5 / 8;
+    for seed in 1..=2 {
+        let run = surrogate_search().run(&problem, budget, seed).unwrap();
+        assert_exact_front(
+            &run,
+            &truth,
+            &format!("surrogate, interacting, seed {seed}"),
+        );
+        for b in [60, 120] {
+            let hv = |front: Vec<Vec<f64>>| {
+                FrontQuality::measure(&front, &truth, &reference)
+                    .unwrap()
+                    .hv_ratio
+            };
+            let surrogate = hv(run.front_after(b));
+            let nsga2 = hv(paper_nsga2().run(&problem, b, seed).unwrap().front_after(b));
+            assert!(
+                surrogate >= nsga2 - 1e-12,
+                "seed {seed}, budget {b}: surrogate {surrogate}, nsga2 {nsga2}"
+            );
+        }
+    }
+}
+
+/// Without cheap objectives the surrogate search is the seeded NSGA-II it falls back to.
+#[test]
+fn surrogate_search_without_cheap_objectives_runs_its_fallback() {
+    struct Opaque(Additive);
+    impl Problem for Opaque {
+        type Error = Infallible;
+        fn space(&self) -> &Space {
+            self.0.space()
+        }
+        fn n_objectives(&self) -> usize {
+            2
+        }
+        fn n_constraints(&self) -> usize {
+            0
+        }
+        fn evaluate(&self, genes: &[f64]) -> Result<Evaluation, Infallible> {
+            self.0.evaluate(genes)
+        }
+    }
+    impl LayerwiseProblem for Opaque {
+        fn error_objective(&self) -> usize {
+            0
+        }
+        fn layer_options(&self) -> Vec<Vec<LayerOption>> {
+            self.0.layer_options()
+        }
+    }
+    let problem = Opaque(Additive::bit_widths(4));
+    let search = surrogate_search();
+    assert_eq!(
+        search.run(&problem, 70, 2).unwrap(),
+        search.fallback.run(&problem, 70, 2).unwrap()
+    );
+    assert_ne!(
+        search.run(&problem, 70, 2).unwrap(),
+        search.run(&problem.0, 70, 2).unwrap(),
+        "with cheap objectives it searches differently"
+    );
 }

@@ -36,7 +36,7 @@ pub struct Args {
     #[arg(long)]
     cache_mb: Option<u64>,
     /// Run the MOHAQ authors' NSGA-II generation by generation instead of the default search
-    /// (NSGA-II seeded with uniform configurations, single-layer sensitivities and knapsack optima), as `[search] strategy =
+    /// (surrogate-assisted: the error predicted, the hardware objectives exact), as `[search] strategy =
     /// "paper"` does; an experiment that names `strategy = "default"` is refused with it.
     #[arg(long)]
     paper: bool,
@@ -103,9 +103,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         max_evaluations: args.max_evaluations,
         ..RunOptions::default()
     };
-    let mut bar = match experiment.search.strategy() {
-        mohaq_beacon::SearchStrategy::Paper => GenerationProgress::new(experiment.search.n_gen),
-        mohaq_beacon::SearchStrategy::Default => GenerationProgress::batches(),
+    let mut bar = match (experiment.search.strategy(), args.max_evaluations) {
+        (mohaq_beacon::SearchStrategy::Paper, None) => {
+            GenerationProgress::new(experiment.search.n_gen)
+        }
+        // The budget, not `n_gen`, ends the run: count (and extrapolate) evaluations.
+        (mohaq_beacon::SearchStrategy::Paper, Some(max)) => {
+            GenerationProgress::evaluations(max.min(experiment.search.planned_evaluations()))
+        }
+        (mohaq_beacon::SearchStrategy::Default, _) => GenerationProgress::batches(),
     };
     let mut observer = TimeBudget::new(args.time_budget, &mut bar);
     let front = run_search(

@@ -1,7 +1,7 @@
 //! What layer-wise strategies (sensitivity descent, knapsack) need beyond [`Problem`]: the genes
 //! grouped by layer, an additive cost per layer option, and which objective is the error.
 
-use crate::problem::Problem;
+use crate::problem::{Evaluation, Problem};
 
 /// One way to quantize one layer: values for that layer's genes and its additive cost.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +28,15 @@ pub trait LayerwiseProblem: Problem {
     /// model cannot give one.
     fn second_order_sensitivity(&self) -> Result<Option<Vec<Vec<f64>>>, Self::Error> {
         Ok(None)
+    }
+
+    /// The evaluation `genes` would get if its error objective were `error`: every other
+    /// objective and every constraint computed exactly, without evaluating the model (in MOHAQ
+    /// the hardware cost is a formula and only the error needs the model). The
+    /// surrogate-assisted search predicts the error and asks this for the rest. `None` when the
+    /// problem cannot tell the error from the rest cheaply.
+    fn evaluation_with_error(&self, _genes: &[f64], _error: f64) -> Option<Evaluation> {
+        None
     }
 }
 

@@ -69,4 +69,8 @@ impl<P: LayerwiseProblem> LayerwiseProblem for LookupProblem<'_, P> {
             .second_order_sensitivity()
             .map_err(|e| LookupError::Inner(e.to_string()))
     }
+
+    fn evaluation_with_error(&self, genes: &[f64], error: f64) -> Option<Evaluation> {
+        self.inner.evaluation_with_error(genes, error)
+    }
 }

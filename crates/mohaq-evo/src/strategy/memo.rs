@@ -102,4 +102,8 @@ impl<P: LayerwiseProblem> LayerwiseProblem for MemoProblem<'_, P> {
     fn second_order_sensitivity(&self) -> Result<Option<Vec<Vec<f64>>>, P::Error> {
         self.inner.second_order_sensitivity()
     }
+
+    fn evaluation_with_error(&self, genes: &[f64], error: f64) -> Option<Evaluation> {
+        self.inner.evaluation_with_error(genes, error)
+    }
 }

@@ -5,12 +5,14 @@
 //! skipped), [`nsga2_search`] (the engine under a budget, optionally seeded), [`greedy_descent`]
 //! (AIMET AMP's greedy curve), [`knapsack_search`] (HAWQ-V3's exact per-budget optimisation of a
 //! second-order sensitivity), [`seeded_nsga2`] (sensitivity-seeded NSGA-II) and
-//! [`refined_nsga2`] (the default: seeded NSGA-II interleaved with local refinement around the
-//! front, [`front_neighbours`]). [`resumable`] checkpoints and resumes any strategy by replay.
+//! [`refined_nsga2`] (seeded NSGA-II interleaved with local refinement around the front,
+//! [`front_neighbours`]) and [`surrogate_search`] (the default: batches chosen by the
+//! hypervolume an [`additive_model`] of the error promises, the cheap objectives exact). [`resumable`] checkpoints and resumes any strategy by replay.
 //! Every strategy evaluates through one [`BudgetedEvaluator`], the only place the budget is
 //! enforced, so none can exceed it; randomness is drawn in sequential code only, so a seed fixes
 //! a run at any thread count. Layer-wise strategies need [`LayerwiseProblem`].
 
+pub mod additive_model;
 mod budget;
 pub mod front_neighbours;
 pub mod greedy_descent;
@@ -22,10 +24,12 @@ pub mod memo;
 pub mod nsga2_search;
 pub mod random_search;
 pub mod refined_nsga2;
+pub mod residual_kriging;
 pub mod resumable;
 pub mod seeded_nsga2;
 pub mod seeds;
 pub mod sensitivity;
+pub mod surrogate_search;
 
 pub use budget::BudgetedEvaluator;
 pub use layerwise::{LayerOption, LayerwiseProblem};

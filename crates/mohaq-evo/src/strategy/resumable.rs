@@ -336,4 +336,8 @@ impl<P: LayerwiseProblem> LayerwiseProblem for Replay<'_, P> {
             .second_order_sensitivity()
             .map_err(ReplayError::Inner)
     }
+
+    fn evaluation_with_error(&self, genes: &[f64], error: f64) -> Option<Evaluation> {
+        self.inner.evaluation_with_error(genes, error)
+    }
 }
