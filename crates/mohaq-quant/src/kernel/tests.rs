@@ -97,3 +97,38 @@ fn sixteen_bit_extremes_on_narrow_sums() {
         assert_eq!(qmatmul_int(&x, &w, path).unwrap(), expected, "{path:?}");
     }
 }
+
+/// A matrix keeps the panels of its first product and serves later products from them: one
+/// weight matrix against different activations, on every path, stays exact, and on a SIMD path
+/// the matrix then holds its layout (the search's reuse across utterances and candidates).
+#[test]
+fn reused_panels_stay_exact_for_new_activations() {
+    let (k, n) = (37, 70);
+    for bw in BitWidth::ALL {
+        let wc = codes(bw, n * k, 11);
+        for path in available_paths() {
+            let w = PackedMatrix::from_codes(&wc, n, k, params(bw, 5.0)).unwrap();
+            for (seed, t) in [(1u64, 3usize), (2, 9), (3, 1)] {
+                let bx = BitWidth::B8;
+                let xc = codes(bx, t * k, seed);
+                let x = QuantizedActivations::from_codes(&xc, t, k, params(bx, 3.0)).unwrap();
+                let expected = reference_qmatmul_int(&xc, &wc, t, k, n);
+                assert_eq!(
+                    qmatmul_int(&x, &w, path).unwrap(),
+                    expected,
+                    "{path:?} {bw}"
+                );
+            }
+            // 37 columns keep every pair of widths on i32 sums, so every SIMD path uses panels.
+            if path != KernelPath::Portable {
+                assert!(w.layout_bytes() > 0, "{path:?} {bw}: no layout kept");
+            } else {
+                assert_eq!(
+                    w.layout_bytes(),
+                    0,
+                    "{path:?} {bw}: layout on a scalar path"
+                );
+            }
+        }
+    }
+}
