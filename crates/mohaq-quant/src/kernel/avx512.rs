@@ -1,6 +1,7 @@
 //! AVX-512 VNNI kernels: the output-lane kernels of `output_lanes` on 512-bit registers, with
 //! panels of 16 output channels: `vpdpbusd` on u8 · i8 quads when both operands have at most 8
-//! bits, `vpdpwssd` on i16 pairs when one has 16. AVX-512 VNNI alone is enough (Zen 4 has it
+//! bits, `vpdpwssd` on i16 pairs when one has 16, and `vpmaddwd` with exact i64 sums
+//! (`block_wide`) when the sums could overflow i32 (16 × 16 bits, long rows). AVX-512 VNNI alone is enough (Zen 4 has it
 //! without the VEX-encoded AVX-VNNI of Intel's client cores, which the 256-bit kernels need).
 //!
 //! Twice the lanes per instruction, and 32 registers: the micro-tile is `MT = 8` frames × `NP = 3`
@@ -217,6 +218,137 @@ unsafe fn store(dest: SharedDest, t: usize, o: usize, v: __m512i, valid: usize) 
             let p = y.add(t * dest.ld + o);
             let f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), _mm512_set1_ps(inv));
             _mm512_mask_storeu_ps(p, mask, f);
+        }
+    }
+}
+
+/// Frames per micro-tile of the wide kernel.
+const MT_WIDE: usize = 4;
+/// Panels per micro-tile of the wide kernel (each needs two i64 accumulators per frame).
+const NP_WIDE: usize = 3;
+/// The smallest true value of an i16 pair sum `a0·b0 + a1·b1`: `2 · (−32768 · 32767)`. The
+/// largest is `2^31` (both pairs `(−32768)²`), so `sum − PAIR_MIN` lies in `[0, 2^32)`.
+const PAIR_MIN: i32 = -2_147_418_112;
+
+/// `T'` frames × `P'` panels of i16 pairs over `units` pairs, summed exactly in i64: each
+/// `vpmaddwd` pair sum (modulo 2^32) minus [`PAIR_MIN`] is its true value minus `PAIR_MIN`,
+/// an unsigned 32-bit number, which is zero-extended and added into two i64 accumulators
+/// (outputs 0–7 and 8–15 of the panel); the caller adds `units · PAIR_MIN` back.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw")]
+unsafe fn micro_wide<const T: usize, const P: usize>(
+    act: *const u8,
+    astride: usize,
+    panel: *const u32,
+    pstride: usize,
+    units: usize,
+    out: &mut [[[__m512i; 2]; NP_WIDE]; MT_WIDE],
+) {
+    let bias = _mm512_set1_epi32(PAIR_MIN);
+    let mut acc = [[[_mm512_setzero_si512(); 2]; P]; T];
+    for u in 0..units {
+        let mut w = [_mm512_setzero_si512(); P];
+        for (p, slot) in w.iter_mut().enumerate() {
+            *slot = _mm512_loadu_si512(panel.add(p * pstride + u * LANES512) as *const __m512i);
+        }
+        for (t, acc_t) in acc.iter_mut().enumerate() {
+            let group = (act.add(t * astride + 4 * u) as *const i32).read_unaligned();
+            let x = _mm512_set1_epi32(group);
+            for (a, &wp) in acc_t.iter_mut().zip(&w) {
+                let d = _mm512_sub_epi32(_mm512_madd_epi16(x, wp), bias);
+                let lo = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(d));
+                let hi = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64::<1>(d));
+                a[0] = _mm512_add_epi64(a[0], lo);
+                a[1] = _mm512_add_epi64(a[1], hi);
+            }
+        }
+    }
+    for (o, a) in out.iter_mut().zip(&acc) {
+        o[..P].copy_from_slice(a);
+    }
+}
+
+/// Computes outputs `o0 .. o0 + nr` for every frame with exact i64 sums (any widths, any row
+/// length: the case whose sums could overflow i32, such as 16 × 16 bits) and writes them.
+///
+/// # Safety
+/// The CPU must support AVX-512F, BW, DQ and VL. `acts` must hold `frames` rows of `units` i16
+/// pairs, `panels` `nr.div_ceil(16)` 16-lane pair panels of `units` pairs, and `dest` a
+/// `frames × ld` matrix with `o0 + nr <= ld`.
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+pub(super) unsafe fn block_wide(
+    acts: Acts,
+    panels: &[u32],
+    units: usize,
+    o0: usize,
+    nr: usize,
+    dest: SharedDest,
+) {
+    let npanels = nr.div_ceil(LANES512);
+    let pstride = units * LANES512;
+    debug_assert!(panels.len() >= npanels * pstride);
+    let correction = _mm512_set1_epi64(units as i64 * PAIR_MIN as i64);
+    let mut out = [[[_mm512_setzero_si512(); 2]; NP_WIDE]; MT_WIDE];
+    let mut t0 = 0;
+    while t0 < acts.frames {
+        let mt = MT_WIDE.min(acts.frames - t0);
+        let aptr = acts.ptr.add(t0 * acts.stride);
+        let mut p0 = 0;
+        while p0 < npanels {
+            let np = NP_WIDE.min(npanels - p0);
+            let pptr = panels.as_ptr().add(p0 * pstride);
+            macro_rules! go {
+                ($t:literal, $p:literal) => {
+                    micro_wide::<$t, $p>(aptr, acts.stride, pptr, pstride, units, &mut out)
+                };
+            }
+            macro_rules! by_frames {
+                ($p:literal) => {
+                    match mt {
+                        4 => go!(4, $p),
+                        3 => go!(3, $p),
+                        2 => go!(2, $p),
+                        _ => go!(1, $p),
+                    }
+                };
+            }
+            match np {
+                3 => by_frames!(3),
+                2 => by_frames!(2),
+                _ => by_frames!(1),
+            }
+            for (t, row) in out.iter().enumerate().take(mt) {
+                for (p, acc) in row.iter().enumerate().take(np) {
+                    let first = (p0 + p) * LANES512;
+                    for (half, &v) in acc.iter().enumerate() {
+                        let start = first + 8 * half;
+                        if start >= nr {
+                            break;
+                        }
+                        let valid = 8.min(nr - start);
+                        let v = _mm512_add_epi64(v, correction);
+                        store_wide(dest, t0 + t, o0 + start, v, valid);
+                    }
+                }
+            }
+            p0 += np;
+        }
+        t0 += mt;
+    }
+}
+
+/// Writes `valid` (≤ 8) i64 lanes of `v` to row `t`, columns `o..`, as i64 or as
+/// `(v as f32) · inv` (the rounding of `dequantize_sum`: `vcvtqq2ps` rounds to nearest like `as`,
+/// then one f32 product).
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+unsafe fn store_wide(dest: SharedDest, t: usize, o: usize, v: __m512i, valid: usize) {
+    let mask = ((1u16 << valid) - 1) as u8;
+    match dest.dest {
+        Dest::Int(y) => _mm512_mask_storeu_epi64(y.add(t * dest.ld + o), mask, v),
+        Dest::Float(y, inv) => {
+            let f = _mm256_mul_ps(_mm512_cvtepi64_ps(v), _mm256_set1_ps(inv));
+            _mm256_mask_storeu_ps(y.add(t * dest.ld + o), mask, f);
         }
     }
 }

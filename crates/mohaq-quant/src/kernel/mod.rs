@@ -19,8 +19,10 @@
 //!   with it (`PackedMatrix::layout`): 1 byte per weight for quads, 2 for pairs, reported by
 //!   `PackedMatrix::layout_bytes` beside the packed `memory_bytes`; a rayon task works on a
 //!   block of about 16 KiB of them (at least 32 rows).
-//! - i64 sums on x86-64 (`avx2`): a 3 frames × 3 rows `vpmaddwd` dot-product kernel that widens
-//!   every pair sum.
+//! - i64 sums on x86-64: with AVX-512 (`avx512::block_wide`), the output-lane layout with
+//!   `vpmaddwd` pair sums shifted into `[0, 2^32)` and zero-extended into i64 lanes (4 frames ×
+//!   48 outputs); with AVX2 only (`avx2`), a 3 frames × 3 rows `vpmaddwd` dot-product kernel
+//!   that widens every pair sum.
 //! - anywhere (`portable`): plain loops LLVM vectorises.
 //!
 //! Integer sums are exact, so the result is bit-identical whatever the thread count and
@@ -62,8 +64,9 @@ pub enum KernelPath {
     /// Rapids and later); an error on CPUs without it.
     AvxVnni,
     /// AVX-512 VNNI on 512-bit registers: `vpdpbusd` when both operands have at most 8 bits,
-    /// `vpdpwssd` otherwise (Ice Lake server, Sapphire Rapids, Zen 4 and later; AVX-VNNI is not
-    /// needed, Zen 4 lacks it); an error on CPUs without AVX-512F and AVX-512 VNNI.
+    /// `vpdpwssd` otherwise, `vpmaddwd` into i64 where sums could overflow i32 (Ice Lake
+    /// server, Sapphire Rapids, Zen 4 and later; AVX-VNNI is not needed, Zen 4 lacks it); an
+    /// error on CPUs without AVX-512F/BW/DQ/VL and AVX-512 VNNI.
     Avx512Vnni,
 }
 
@@ -73,6 +76,9 @@ pub(crate) fn avx512_vnni_available() -> bool {
     {
         avx2_available()
             && is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512dq")
+            && is_x86_feature_detected!("avx512vl")
             && is_x86_feature_detected!("avx512vnni")
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -162,12 +168,14 @@ fn check_shapes(x: &QuantizedActivations, w: &PackedMatrix) -> Result<(), QuantE
     Ok(())
 }
 
-/// An output-lane kernel: a 256-bit one or a 512-bit one (by instruction).
+/// An output-lane kernel: a 256-bit one or a 512-bit one (by instruction), or the 512-bit one
+/// with exact i64 sums for products whose sums could overflow i32.
 #[cfg(target_arch = "x86_64")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LaneKernel {
     Ymm(output_lanes::Op),
     Zmm(avx512::Op512),
+    ZmmWide,
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -176,12 +184,13 @@ impl LaneKernel {
         match self {
             LaneKernel::Ymm(op) => op.grouping(),
             LaneKernel::Zmm(op) => op.grouping(),
+            LaneKernel::ZmmWide => panel::Grouping::Pairs,
         }
     }
     fn lanes(self) -> usize {
         match self {
             LaneKernel::Ymm(_) => panel::LANES,
-            LaneKernel::Zmm(_) => avx512::LANES512,
+            LaneKernel::Zmm(_) | LaneKernel::ZmmWide => avx512::LANES512,
         }
     }
 }
@@ -198,6 +207,7 @@ fn lane_kernel(
     use output_lanes::Op;
     let narrow_operands = x.params().bits.bits() <= 8 && w.bits().bits() <= 8;
     match path {
+        KernelPath::Avx512Vnni if wide => Some(LaneKernel::ZmmWide),
         _ if wide => None,
         KernelPath::Avx512Vnni if narrow_operands => Some(LaneKernel::Zmm(Op512::DpBusd)),
         KernelPath::Avx512Vnni => Some(LaneKernel::Zmm(Op512::DpWssd)),
@@ -238,7 +248,7 @@ unsafe fn build_layout(w: &PackedMatrix, kernel: LaneKernel) -> Vec<u32> {
                 output_lanes::offsets_into(panels, units, offsets)
             }
             LaneKernel::Zmm(avx512::Op512::DpBusd) => avx512::offsets_into(panels, units, offsets),
-            LaneKernel::Ymm(_) | LaneKernel::Zmm(_) => {}
+            LaneKernel::Ymm(_) | LaneKernel::Zmm(_) | LaneKernel::ZmmWide => {}
         }
     }
     layout
@@ -306,6 +316,7 @@ unsafe fn run_lanes(
                 LaneKernel::Zmm(op) => {
                     avx512::block(op, acts, panels, offsets, units, o0, nr, dest)
                 }
+                LaneKernel::ZmmWide => avx512::block_wide(acts, panels, units, o0, nr, dest),
             }
         }
     });
