@@ -124,6 +124,8 @@ unsafe fn offset_correction(panel: *const u32, units: usize) -> __m512i {
 /// groups (u8 quads for `DpBusd`, i16 pairs for `DpWssd`), `panels` `nr.div_ceil(16)` panels of
 /// `units` groups, `offsets` their 16 offset corrections each (see [`offsets_into`]; zeros for
 /// pairs), and `dest` a `frames × ld` matrix with `o0 + nr <= ld`.
+// The micro-kernel's inputs are plain pointers and sizes; bundling them would only rename them.
+#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx512f,avx512vnni")]
 pub(super) unsafe fn block(
     op: Op512,

@@ -140,6 +140,8 @@ micro_kernel!(micro_maddwd, "avx2", maddwd);
 /// `frames` rows of `units` groups, `panels` `nr.div_ceil(8)` panels of `units` groups,
 /// `offsets` their 8 offset corrections each (see [`offsets_into`]; zeros unless `op` is
 /// [`Op::DpBusd`]), and `dest` a `frames × ld` matrix with `o0 + nr <= ld`.
+// The micro-kernel's inputs are plain pointers and sizes; bundling them would only rename them.
+#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2")]
 pub(super) unsafe fn block(
     op: Op,
