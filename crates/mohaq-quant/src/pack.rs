@@ -199,8 +199,8 @@ impl PackedMatrix {
         self.data.len()
     }
     /// The kernel layout of kind `kind` (< [`LAYOUT_KINDS`]), built by `build` on the first
-    /// request and kept for the matrix's lifetime (threads racing on the first request each
-    /// build it; one result is kept, and all are equal).
+    /// request and kept for the matrix's lifetime (threads arriving while it is built wait for
+    /// that one build).
     pub(crate) fn layout(&self, kind: usize, build: impl FnOnce() -> Vec<u32>) -> &[u32] {
         self.layouts.0[kind].get_or_init(build)
     }
