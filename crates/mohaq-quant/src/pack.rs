@@ -14,6 +14,31 @@ pub struct PackedMatrix {
     rows: usize,
     cols: usize,
     data: Vec<u8>,
+    layouts: LayoutCache,
+}
+
+/// Kinds of kernel layout a matrix can be asked for (see `kernel::panel`): quads or pairs, on 8
+/// or 16 lanes.
+pub(crate) const LAYOUT_KINDS: usize = 4;
+
+/// The kernel layouts (weight panels) of a matrix, built on first use and kept with it. Why: a
+/// search quantizes each (layer, width) once and multiplies it by every utterance of every
+/// candidate, so building panels per product was pure repetition (5–6 % of a candidate). The
+/// layouts are derived from the packed bytes, so they take no part in equality.
+#[derive(Clone, Default)]
+struct LayoutCache([std::sync::OnceLock<Vec<u32>>; LAYOUT_KINDS]);
+
+impl PartialEq for LayoutCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for LayoutCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let built = self.0.iter().filter(|l| l.get().is_some()).count();
+        write!(f, "LayoutCache({built} built)")
+    }
 }
 
 /// Bytes one packed row of `cols` codes takes.
@@ -120,6 +145,7 @@ impl PackedMatrix {
             rows,
             cols,
             data,
+            layouts: LayoutCache::default(),
         })
     }
 
@@ -148,6 +174,7 @@ impl PackedMatrix {
             rows,
             cols,
             data,
+            layouts: LayoutCache::default(),
         })
     }
 
@@ -170,6 +197,21 @@ impl PackedMatrix {
     /// Weight memory in bytes (the packed codes; the scale adds 4 bytes per matrix).
     pub fn memory_bytes(&self) -> usize {
         self.data.len()
+    }
+    /// The kernel layout of kind `kind` (< [`LAYOUT_KINDS`]), built by `build` on the first
+    /// request and kept for the matrix's lifetime (threads arriving while it is built wait for
+    /// that one build).
+    pub(crate) fn layout(&self, kind: usize, build: impl FnOnce() -> Vec<u32>) -> &[u32] {
+        self.layouts.0[kind].get_or_init(build)
+    }
+    /// Bytes held by kernel layouts built so far (beside [`Self::memory_bytes`]).
+    pub fn layout_bytes(&self) -> usize {
+        self.layouts
+            .0
+            .iter()
+            .filter_map(|l| l.get())
+            .map(|l| 4 * l.len())
+            .sum()
     }
     /// Bytes per packed row.
     pub fn row_bytes(&self) -> usize {

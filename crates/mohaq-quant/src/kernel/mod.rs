@@ -12,13 +12,17 @@
 //!   horizontal sums; results are dequantized and written straight to the output. With both
 //!   widths ≤ 8 bits, AVX-512 VNNI multiplies u8 · i8 quads with 512-bit `vpdpbusd` (8 frames ×
 //!   48 outputs per micro-tile) and AVX-VNNI does the same on 256-bit registers (6 frames × 16
-//!   outputs); with a 16-bit operand AVX-VNNI uses `vpdpwssd` on i16 pairs; plain AVX2 uses
-//!   `vpmaddwd` on i16 pairs. Weight panels are built per call from the packed bytes (see
-//!   `panel`), so the stored weights stay packed and `PackedMatrix::memory_bytes` is the whole
-//!   weight memory; each running task holds transient panels of about 16 KiB (at least 32 rows'
-//!   worth: 1 byte per weight for quads, 2 for pairs), freed when it ends.
-//! - i64 sums on x86-64 (`avx2`): a 3 frames × 3 rows `vpmaddwd` dot-product kernel that widens
-//!   every pair sum.
+//!   outputs); with a 16-bit operand AVX-512 VNNI uses 512-bit `vpdpwssd` and AVX-VNNI 256-bit
+//!   `vpdpwssd` on i16 pairs; plain AVX2 uses `vpmaddwd` on i16 pairs. AVX-512 VNNI does not need
+//!   AVX-VNNI (Zen 4 has the first without the second). Weight panels (see `panel`) and their
+//!   offset corrections are built from the packed bytes on a matrix's first product and kept
+//!   with it (`PackedMatrix::layout`): 1 byte per weight for quads, 2 for pairs, reported by
+//!   `PackedMatrix::layout_bytes` beside the packed `memory_bytes`; a rayon task works on a
+//!   block of about 16 KiB of them (at least 32 rows).
+//! - i64 sums on x86-64: with AVX-512 (`avx512::block_wide`), the output-lane layout with
+//!   `vpmaddwd` pair sums shifted into `[0, 2^32)` and zero-extended into i64 lanes (4 frames ×
+//!   48 outputs); with AVX2 only (`avx2`), a 3 frames × 3 rows `vpmaddwd` dot-product kernel
+//!   that widens every pair sum.
 //! - anywhere (`portable`): plain loops LLVM vectorises.
 //!
 //! Integer sums are exact, so the result is bit-identical whatever the thread count and
@@ -59,9 +63,10 @@ pub enum KernelPath {
     /// The AVX2 micro-kernel with AVX-VNNI fused multiply-accumulate (Alder Lake, Sapphire
     /// Rapids and later); an error on CPUs without it.
     AvxVnni,
-    /// AVX-512 VNNI (`vpdpbusd` on 512-bit registers) when both operands have at most 8 bits,
-    /// the AVX-VNNI kernels otherwise (Ice Lake server, Sapphire Rapids, Zen 4 and later); an
-    /// error on CPUs without AVX-512 VNNI or AVX-VNNI.
+    /// AVX-512 VNNI on 512-bit registers: `vpdpbusd` when both operands have at most 8 bits,
+    /// `vpdpwssd` otherwise, `vpmaddwd` into i64 where sums could overflow i32 (Ice Lake
+    /// server, Sapphire Rapids, Zen 4 and later; AVX-VNNI is not needed, Zen 4 lacks it); an
+    /// error on CPUs without AVX-512F/BW/DQ/VL and AVX-512 VNNI.
     Avx512Vnni,
 }
 
@@ -69,8 +74,11 @@ pub enum KernelPath {
 pub(crate) fn avx512_vnni_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        avx_vnni_available()
+        avx2_available()
             && is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512dq")
+            && is_x86_feature_detected!("avx512vl")
             && is_x86_feature_detected!("avx512vnni")
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -123,6 +131,7 @@ impl KernelPath {
     pub fn resolve(self) -> Result<KernelPath, QuantError> {
         match self {
             KernelPath::Auto if avx512_vnni_available() => Ok(KernelPath::Avx512Vnni),
+            // AVX-VNNI without AVX-512 (Alder Lake and later client cores).
             KernelPath::Auto if avx_vnni_available() => Ok(KernelPath::AvxVnni),
             KernelPath::Auto if avx2_available() => Ok(KernelPath::Avx2),
             KernelPath::Auto => Ok(KernelPath::Portable),
@@ -159,12 +168,14 @@ fn check_shapes(x: &QuantizedActivations, w: &PackedMatrix) -> Result<(), QuantE
     Ok(())
 }
 
-/// An output-lane kernel: a 256-bit one (by instruction) or the 512-bit `vpdpbusd` one.
+/// An output-lane kernel: a 256-bit one or a 512-bit one (by instruction), or the 512-bit one
+/// with exact i64 sums for products whose sums could overflow i32.
 #[cfg(target_arch = "x86_64")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LaneKernel {
     Ymm(output_lanes::Op),
-    Zmm,
+    Zmm(avx512::Op512),
+    ZmmWide,
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -172,13 +183,14 @@ impl LaneKernel {
     fn grouping(self) -> panel::Grouping {
         match self {
             LaneKernel::Ymm(op) => op.grouping(),
-            LaneKernel::Zmm => panel::Grouping::Quads,
+            LaneKernel::Zmm(op) => op.grouping(),
+            LaneKernel::ZmmWide => panel::Grouping::Pairs,
         }
     }
     fn lanes(self) -> usize {
         match self {
             LaneKernel::Ymm(_) => panel::LANES,
-            LaneKernel::Zmm => avx512::LANES512,
+            LaneKernel::Zmm(_) | LaneKernel::ZmmWide => avx512::LANES512,
         }
     }
 }
@@ -191,13 +203,16 @@ fn lane_kernel(
     x: &QuantizedActivations,
     w: &PackedMatrix,
 ) -> Option<LaneKernel> {
+    use avx512::Op512;
     use output_lanes::Op;
     let narrow_operands = x.params().bits.bits() <= 8 && w.bits().bits() <= 8;
     match path {
+        KernelPath::Avx512Vnni if wide => Some(LaneKernel::ZmmWide),
         _ if wide => None,
-        KernelPath::Avx512Vnni if narrow_operands => Some(LaneKernel::Zmm),
+        KernelPath::Avx512Vnni if narrow_operands => Some(LaneKernel::Zmm(Op512::DpBusd)),
+        KernelPath::Avx512Vnni => Some(LaneKernel::Zmm(Op512::DpWssd)),
         KernelPath::AvxVnni if narrow_operands => Some(LaneKernel::Ymm(Op::DpBusd)),
-        KernelPath::AvxVnni | KernelPath::Avx512Vnni => Some(LaneKernel::Ymm(Op::DpWssd)),
+        KernelPath::AvxVnni => Some(LaneKernel::Ymm(Op::DpWssd)),
         KernelPath::Avx2 => Some(LaneKernel::Ymm(Op::MaddWd)),
         _ => None,
     }
@@ -211,6 +226,32 @@ fn lane_kernel(
 fn lane_block(units: usize) -> usize {
     const PANEL_BYTES: usize = 16 * 1024;
     (PANEL_BYTES / (4 * units) / 16 * 16).clamp(32, 256)
+}
+
+/// The layout `kernel` reads for all of `w`: its panels, then `lanes` words of offset correction
+/// per panel (the `128 · Σ w` that u8 activations add; zeros for i16 pairs).
+///
+/// # Safety
+/// The CPU must support what `kernel` needs (checked by [`KernelPath::resolve`]).
+#[cfg(target_arch = "x86_64")]
+unsafe fn build_layout(w: &PackedMatrix, kernel: LaneKernel) -> Vec<u32> {
+    let (grouping, lanes) = (kernel.grouping(), kernel.lanes());
+    let units = grouping.units(w.cols());
+    let mut layout = panel::build_panels(w, 0, w.rows(), grouping, lanes);
+    let panel_words = layout.len();
+    layout.resize(panel_words + w.rows().div_ceil(lanes) * lanes, 0);
+    let (panels, offsets) = layout.split_at_mut(panel_words);
+    // SAFETY: the caller guarantees the CPU features; `offsets` has `lanes` words per panel.
+    unsafe {
+        match kernel {
+            LaneKernel::Ymm(output_lanes::Op::DpBusd) => {
+                output_lanes::offsets_into(panels, units, offsets)
+            }
+            LaneKernel::Zmm(avx512::Op512::DpBusd) => avx512::offsets_into(panels, units, offsets),
+            LaneKernel::Ymm(_) | LaneKernel::Zmm(_) | LaneKernel::ZmmWide => {}
+        }
+    }
+    layout
 }
 
 /// Runs the output-lane `kernel` over all output blocks, writing into `dest`.
@@ -247,17 +288,35 @@ unsafe fn run_lanes(
     let dest = SharedDest { dest, ld: w.rows() };
     let out = w.rows();
     let block = lane_block(units);
+    let lanes = kernel.lanes();
+    debug_assert!(block.is_multiple_of(lanes));
+    // The panels of the whole matrix and their offset corrections, built once per matrix and
+    // kept with it; a block's panels are a contiguous run of them because blocks hold whole
+    // panels.
+    let kind = panel::layout_kind(grouping, lanes);
+    // SAFETY: the caller guarantees the CPU features `kernel` needs.
+    let layout = w.layout(kind, || unsafe { build_layout(w, kernel) });
+    let panel_words = units * lanes;
+    let npanels = out.div_ceil(lanes);
+    let (all, all_offsets) = layout.split_at(npanels * panel_words);
     (0..out.div_ceil(block)).into_par_iter().for_each(|b| {
         let o0 = b * block;
         let nr = block.min(out - o0);
-        let panels = panel::build_panels(w, o0, nr, grouping, kernel.lanes());
+        let (p0, p1) = (o0 / lanes, (o0 + nr).div_ceil(lanes));
+        let panels = &all[p0 * panel_words..p1 * panel_words];
+        let offsets = &all_offsets[p0 * lanes..p1 * lanes];
         // SAFETY: the caller guarantees the CPU features and `dest`; `acts` and `panels` have
         // the shapes `block` expects (built above for these rows and `units` groups), and this
         // task writes only columns o0..o0+nr.
         unsafe {
             match kernel {
-                LaneKernel::Ymm(op) => output_lanes::block(op, acts, &panels, units, o0, nr, dest),
-                LaneKernel::Zmm => avx512::block(acts, &panels, units, o0, nr, dest),
+                LaneKernel::Ymm(op) => {
+                    output_lanes::block(op, acts, panels, offsets, units, o0, nr, dest)
+                }
+                LaneKernel::Zmm(op) => {
+                    avx512::block(op, acts, panels, offsets, units, o0, nr, dest)
+                }
+                LaneKernel::ZmmWide => avx512::block_wide(acts, panels, units, o0, nr, dest),
             }
         }
     });

@@ -137,13 +137,17 @@ micro_kernel!(micro_maddwd, "avx2", maddwd);
 ///
 /// # Safety
 /// The CPU must support AVX2, and AVX-VNNI unless `op` is [`Op::MaddWd`]. `acts` must hold
-/// `frames` rows of `units` groups, `panels` `nr.div_ceil(8)` panels of `units` groups, and
-/// `dest` a `frames × ld` matrix with `o0 + nr <= ld`.
+/// `frames` rows of `units` groups, `panels` `nr.div_ceil(8)` panels of `units` groups,
+/// `offsets` their 8 offset corrections each (see [`offsets_into`]; zeros unless `op` is
+/// [`Op::DpBusd`]), and `dest` a `frames × ld` matrix with `o0 + nr <= ld`.
+// The micro-kernel's inputs are plain pointers and sizes; bundling them would only rename them.
+#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2")]
 pub(super) unsafe fn block(
     op: Op,
     acts: Acts,
     panels: &[u32],
+    offsets: &[u32],
     units: usize,
     o0: usize,
     nr: usize,
@@ -152,12 +156,9 @@ pub(super) unsafe fn block(
     let npanels = nr.div_ceil(LANES);
     let pstride = units * LANES;
     debug_assert!(panels.len() >= npanels * pstride);
-    // The offset correction of every panel, computed once for all frames.
+    debug_assert!(offsets.len() >= npanels * LANES);
     let offsets: Vec<__m256i> = (0..npanels)
-        .map(|p| match op {
-            Op::DpBusd => offset_correction(panels.as_ptr().add(p * pstride), units),
-            Op::DpWssd | Op::MaddWd => _mm256_setzero_si256(),
-        })
+        .map(|p| _mm256_loadu_si256(offsets.as_ptr().add(p * LANES) as *const __m256i))
         .collect();
     let mut out = [[_mm256_setzero_si256(); NP]; MT];
     // Frames outside, panels inside: the block's panels stay in cache across frame tiles, and
@@ -215,6 +216,22 @@ pub(super) unsafe fn block(
             p0 += np;
         }
         t0 += mt;
+    }
+}
+
+/// Writes the offset correction of each of the 8-lane quad panels in `panels` (`units` groups
+/// each) into 8 words of `out`, panel after panel: computed once per weight matrix, since with
+/// one frame (a recurrent step) it costs as much as the product itself.
+///
+/// # Safety
+/// The CPU must support AVX2 and AVX-VNNI; `panels` must hold `out.len() / 8` panels.
+#[target_feature(enable = "avx2,avxvnni")]
+pub(super) unsafe fn offsets_into(panels: &[u32], units: usize, out: &mut [u32]) {
+    let pstride = units * LANES;
+    debug_assert!(panels.len() >= out.len() / LANES * pstride);
+    for (p, dst) in out.chunks_exact_mut(LANES).enumerate() {
+        let v = offset_correction(panels.as_ptr().add(p * pstride), units);
+        _mm256_storeu_si256(dst.as_mut_ptr() as *mut __m256i, v);
     }
 }
 

@@ -11,8 +11,8 @@
 //!
 //! A panel of 8 outputs is `units × 8` little-endian u32 words: word `u·8 + lane` holds the
 //! group `u` of output `lane`. Rows past the matrix and codes past `cols` are zero. Panels are
-//! built per call from the packed bytes (the stored form): one table lookup per packed byte, so
-//! building costs about 1/T of the multiply work and the weight memory stays the packed size.
+//! built from the packed bytes (the stored form) with one table lookup per packed byte, once per
+//! matrix (the kernel keeps them with it, see `PackedMatrix::layout`).
 
 use crate::{BitWidth, PackedMatrix};
 
@@ -40,6 +40,15 @@ impl Grouping {
     pub(super) fn units(self, cols: usize) -> usize {
         cols.div_ceil(self.per_word())
     }
+}
+
+/// Which of a matrix's cached layouts (`PackedMatrix::layout`) holds panels of this grouping on
+/// `lanes` (8 or 16) lanes.
+pub(super) fn layout_kind(grouping: Grouping, lanes: usize) -> usize {
+    debug_assert!(lanes == LANES || lanes == 2 * LANES);
+    let kind = 2 * (grouping == Grouping::Pairs) as usize + (lanes == 2 * LANES) as usize;
+    debug_assert!(kind < crate::pack::LAYOUT_KINDS);
+    kind
 }
 
 /// Sign-extends the low `bits` bits of `v` to i8.

@@ -97,3 +97,68 @@ fn sixteen_bit_extremes_on_narrow_sums() {
         assert_eq!(qmatmul_int(&x, &w, path).unwrap(), expected, "{path:?}");
     }
 }
+
+/// A matrix keeps the panels of its first product and serves later products from them: one
+/// weight matrix against different activations, on every path, stays exact, and on a SIMD path
+/// the matrix then holds its layout (the search's reuse across utterances and candidates).
+#[test]
+fn reused_panels_stay_exact_for_new_activations() {
+    let (k, n) = (37, 70);
+    for bw in BitWidth::ALL {
+        let wc = codes(bw, n * k, 11);
+        for path in available_paths() {
+            let w = PackedMatrix::from_codes(&wc, n, k, params(bw, 5.0)).unwrap();
+            for (seed, t) in [(1u64, 3usize), (2, 9), (3, 1)] {
+                let bx = BitWidth::B8;
+                let xc = codes(bx, t * k, seed);
+                let x = QuantizedActivations::from_codes(&xc, t, k, params(bx, 3.0)).unwrap();
+                let expected = reference_qmatmul_int(&xc, &wc, t, k, n);
+                assert_eq!(
+                    qmatmul_int(&x, &w, path).unwrap(),
+                    expected,
+                    "{path:?} {bw}"
+                );
+            }
+            // 37 columns keep every pair of widths on i32 sums, so every SIMD path uses panels.
+            if path != KernelPath::Portable {
+                assert!(w.layout_bytes() > 0, "{path:?} {bw}: no layout kept");
+            } else {
+                assert_eq!(
+                    w.layout_bytes(),
+                    0,
+                    "{path:?} {bw}: layout on a scalar path"
+                );
+            }
+        }
+    }
+}
+
+/// Sums that overflow i32 on every path: 16 × 16 bits at the extremes (both pair products
+/// (−32768)², where `vpmaddwd` wraps) and mixed signs, over rows long enough for several frame
+/// tiles and a partial last panel of the wide kernels.
+#[test]
+fn sixteen_bit_extremes_on_wide_sums() {
+    let (t, k, n) = (9, 45, 37);
+    let b = BitWidth::B16;
+    for (xs, ws) in [(-32768, -32768), (-32768, 32767), (32767, 32767)] {
+        let xc = vec![xs; t * k];
+        // Every seventh weight of the other sign (−(−32768) saturates to 32767).
+        let flipped = (-ws).min(32767);
+        let wc: Vec<i32> = (0..n * k)
+            .map(|i| if i % 7 == 3 { flipped } else { ws })
+            .collect();
+        let x = QuantizedActivations::from_codes(&xc, t, k, params(b, 1.0)).unwrap();
+        let w = PackedMatrix::from_codes(&wc, n, k, params(b, 1.0)).unwrap();
+        assert!(needs_wide_accumulator(&x, &w));
+        let expected = reference_qmatmul_int(&xc, &wc, t, k, n);
+        assert!(expected.iter().any(|&s| s.abs() > i32::MAX as i64));
+        let inv = dequantize_factor(&x, &w);
+        for path in available_paths() {
+            assert_eq!(qmatmul_int(&x, &w, path).unwrap(), expected, "{path:?}");
+            let y = qmatmul_with(&x, &w, path).unwrap();
+            for (a, &s) in y.iter().zip(&expected) {
+                assert_eq!(a.to_bits(), dequantize_sum(s, inv).to_bits(), "{path:?}");
+            }
+        }
+    }
+}
