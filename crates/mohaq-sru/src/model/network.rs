@@ -29,6 +29,26 @@ pub struct ForwardOptions<'a> {
     pub hook: Option<&'a dyn MatrixHook>,
 }
 
+/// Inverted dropout: each element of `h` is kept with probability 1 − `p` and scaled by
+/// 1 / (1 − `p`), or zeroed. The mask is drawn element by element, in order, from `rng`, so a
+/// seed fixes it whatever the thread count. `p` ≤ 0 returns `h` unchanged, drawing nothing.
+pub fn inverted_dropout(h: &Tensor, p: f32, rng: &mut ChaCha8Rng) -> candle_core::Result<Tensor> {
+    if p <= 0.0 {
+        return Ok(h.clone());
+    }
+    let keep = 1.0 - p;
+    let mask: Vec<f32> = (0..h.elem_count())
+        .map(|_| {
+            if rng.random::<f32>() < keep {
+                1.0 / keep
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    h.mul(&Tensor::from_vec(mask, h.shape(), h.device())?)
+}
+
 /// Trainable variables of one SRU layer.
 pub struct SruLayerVars {
     /// `[2·k·H, in]`.
@@ -136,7 +156,7 @@ impl SruNetwork {
         opts: &mut ForwardOptions<'_>,
     ) -> Result<Tensor, ModelError> {
         let c = &self.config;
-        let (b, t, d) = x.dims3()?;
+        let (_, _, d) = x.dims3()?;
         if d != c.input_dim {
             return Err(ModelError::InputDim {
                 expected: c.input_dim,
@@ -178,21 +198,7 @@ impl SruNetwork {
             };
             h = u.apply_op3(&highway, layer.elementwise.as_tensor(), op)?;
             if let Some((p, rng)) = opts.dropout.as_mut() {
-                if *p > 0.0 {
-                    let keep = 1.0 - *p;
-                    let n = b * t * c.layer_output();
-                    let mask: Vec<f32> = (0..n)
-                        .map(|_| {
-                            if rng.random::<f32>() < keep {
-                                1.0 / keep
-                            } else {
-                                0.0
-                            }
-                        })
-                        .collect();
-                    let mask = Tensor::from_vec(mask, h.shape(), &self.device)?;
-                    h = h.mul(&mask)?;
-                }
+                h = inverted_dropout(&h, *p, rng)?;
             }
         }
         let pos = c.layer_position(LayerKind::Output);

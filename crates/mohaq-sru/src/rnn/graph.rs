@@ -16,7 +16,7 @@ use super::config::{RnnConfig, RnnKind};
 use super::error::RnnError;
 use super::layers::RnnLayerKind;
 use super::params::{expected_tensors, RnnParams};
-use crate::model::network::MatrixHook;
+use crate::model::network::{inverted_dropout, MatrixHook};
 use crate::model::{ForwardOptions, ModelError};
 
 fn candle(e: candle_core::Error) -> RnnError {
@@ -227,19 +227,7 @@ impl RnnNetwork {
             }
             h = Tensor::cat(&outs, 2)?;
             if let Some((p, rng)) = dropout.as_mut() {
-                if *p > 0.0 {
-                    let keep = 1.0 - *p;
-                    let mask: Vec<f32> = (0..h.elem_count())
-                        .map(|_| {
-                            if rng.random::<f32>() < keep {
-                                1.0 / keep
-                            } else {
-                                0.0
-                            }
-                        })
-                        .collect();
-                    h = h.mul(&Tensor::from_vec(mask, h.shape(), &self.device)?)?;
-                }
+                h = inverted_dropout(&h, *p, rng)?;
             }
         }
         let fc_pos = c.layer_position(RnnLayerKind::Output);
