@@ -215,6 +215,28 @@ impl RnnModel {
         (self.dev.utterances(), self.test.utterances())
     }
 
+    /// The activation thresholds of `widths` frozen on the optimisation subset (the per-layer
+    /// median of per-utterance calibration), on the base or a beacon's weights: what the test
+    /// error and an export use.
+    pub fn frozen_activations(
+        &self,
+        widths: &[mohaq_precision::LayerWidths],
+        weights: Option<&RnnWeights>,
+    ) -> Result<Vec<f32>, ModelFailure> {
+        let dev = weights.map_or(&self.dev, |w| &w.dev);
+        dev.calibrate(widths)
+            .map_err(|e| ModelFailure::new("calibrating the activation thresholds", e))
+    }
+
+    /// The quantized engine the evaluations run on (base or beacon weights), so an export
+    /// packs exactly the matrices they multiply with.
+    pub fn engine<'a>(
+        &'a self,
+        weights: Option<&'a RnnWeights>,
+    ) -> &'a mohaq_sru::rnn::RnnQuantized {
+        weights.map_or(&self.dev, |w| &w.dev).model()
+    }
+
     fn failure(&self, what: &str, bits: &LayerBits, e: impl std::fmt::Display) -> ModelFailure {
         ModelFailure::new(
             format!("{what} {} of `{}`", bits.display_genes(), self.name),

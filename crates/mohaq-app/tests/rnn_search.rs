@@ -15,12 +15,9 @@ use mohaq_beacon::run::{run_search, FrontFile, RunOptions};
 use mohaq_beacon::{ErrorModel, LayerBits, Retrainer};
 use mohaq_evo::{Control, GenerationReport, Problem, Silent};
 use mohaq_hw::Platform;
-use mohaq_sru::decode::{DecoderParams, PhoneBigram, StatePriors};
-use mohaq_sru::features::{Dataset, Utterance};
-use mohaq_sru::rnn::params::expected_tensors;
-use mohaq_sru::rnn::{Architecture, RnnBundle, RnnParams};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use mohaq_sru::rnn::RnnBundle;
+
+mod tiny_rnn;
 
 const TINY_LSTM: &str = r#"
 [model]
@@ -65,67 +62,17 @@ max_error = { relative = 3.0 }
 max_size_mb = { relative = 0.5 }
 "#;
 
-fn dataset(seed: u64, n: usize) -> Dataset {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let utterances = (0..n)
-        .map(|i| {
-            let frames = 20 + 5 * i;
-            let feats = (0..frames * 23)
-                .map(|_| rng.random_range(-2.0..2.0))
-                .collect();
-            let mut targets = Vec::with_capacity(frames);
-            let mut phones = Vec::new();
-            while targets.len() < frames {
-                let phone: u8 = rng.random_range(0..39);
-                if phones.last() != Some(&phone) {
-                    phones.push(phone);
-                }
-                for third in 0..3u32 {
-                    for _ in 0..2 {
-                        if targets.len() < frames {
-                            targets.push(u32::from(phone) * 3 + third);
-                        }
-                    }
-                }
-            }
-            Utterance {
-                id: format!("u{i}"),
-                speaker: format!("s{}", i % 2),
-                dim: 23,
-                feats,
-                targets,
-                phones,
-            }
-        })
-        .collect();
-    Dataset { utterances }
-}
-
 fn tiny_bundle() -> RnnBundle {
-    let Architecture::Rnn(config) =
-        Architecture::from_toml_str(TINY_LSTM, Path::new("tiny-lstm.toml")).unwrap()
-    else {
-        panic!("an LSTM config");
-    };
-    let mut rng = ChaCha8Rng::seed_from_u64(11);
-    let values = expected_tensors(&config)
-        .into_iter()
-        .map(|(_, shape)| {
-            let n: usize = shape.iter().product();
-            (0..n).map(|_| rng.random_range(-0.6..0.6)).collect()
-        })
-        .collect();
-    let train = dataset(7, 6);
-    RnnBundle {
-        params: RnnParams::from_ordered(&config, values),
-        bigram: PhoneBigram::estimate(&train),
-        priors: StatePriors::from_dataset(&train),
-        decoder_params: DecoderParams::default(),
-    }
+    tiny_rnn::bundle(TINY_LSTM)
 }
 
 fn tiny_model() -> RnnModel {
-    RnnModel::from_parts(tiny_bundle(), &dataset(1, 4), &dataset(2, 3)).unwrap()
+    RnnModel::from_parts(
+        tiny_bundle(),
+        &tiny_rnn::dataset(1, 4),
+        &tiny_rnn::dataset(2, 3),
+    )
+    .unwrap()
 }
 
 fn experiment(text: &str) -> Experiment {

@@ -23,6 +23,64 @@ use crate::quantized::BitConfig;
 pub const BITS_KEY: &str = "mohaq_export_bits";
 /// Metadata key of the frozen activation thresholds (JSON array, one per matrix layer).
 pub const ALPHAS_KEY: &str = "mohaq_export_alphas";
+/// Metadata key of the exported model's kind: `sru`, `lstm` or `gru` (an export without it is
+/// an SRU export of format version 1, written before LSTM/GRU exports existed).
+pub const KIND_KEY: &str = "mohaq_export_kind";
+/// Metadata key of the export format version ([`FORMAT_VERSION`]).
+pub const VERSION_KEY: &str = "mohaq_export_version";
+/// The export format version this code writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The kind and version tags of an export's companion metadata.
+pub(crate) fn tag(meta: &mut std::collections::HashMap<String, String>, kind: &str) {
+    meta.insert(KIND_KEY.into(), kind.into());
+    meta.insert(VERSION_KEY.into(), FORMAT_VERSION.to_string());
+}
+
+/// The kind an export's companion is tagged with (`sru` when untagged: exports before the
+/// tag), after checking the format version; an unknown version is refused by name.
+pub fn exported_kind(companion: &Path) -> Result<String, DeployError> {
+    let (_, meta) = read_tensors(companion).map_err(|e| DeployError::file(companion, e))?;
+    kind_of_meta(&meta, companion)
+}
+
+fn kind_of_meta(
+    meta: &std::collections::HashMap<String, String>,
+    companion: &Path,
+) -> Result<String, DeployError> {
+    if let Some(v) = meta.get(VERSION_KEY) {
+        if v.trim() != FORMAT_VERSION.to_string() {
+            return Err(DeployError::file(
+                companion,
+                format!(
+                    "export format version `{v}` (metadata `{VERSION_KEY}`); this mohaq reads \
+                     version {FORMAT_VERSION}: export the solution again with this mohaq"
+                ),
+            ));
+        }
+    }
+    Ok(meta.get(KIND_KEY).cloned().unwrap_or_else(|| "sru".into()))
+}
+
+/// Refuses a companion tagged with another kind than `expected`.
+pub(crate) fn check_kind(
+    meta: &std::collections::HashMap<String, String>,
+    companion: &Path,
+    expected: &str,
+) -> Result<(), DeployError> {
+    let kind = kind_of_meta(meta, companion)?;
+    if kind != expected {
+        return Err(DeployError::file(
+            companion,
+            format!(
+                "an export of kind `{kind}` (metadata `{KIND_KEY}`), but its stored model config \
+                 is a{} {expected} model: the companion is damaged or belongs to another export",
+                if expected == "sru" { "n" } else { "" }
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// The companion file of an exported model: `model.q.safetensors` → `model.q.rest.safetensors`.
 pub fn companion_path(model: &Path) -> PathBuf {
@@ -54,10 +112,7 @@ pub fn write_exported(
     alphas: &[f32],
 ) -> Result<ExportedFiles, DeployError> {
     let layers = params.config.matrix_layers();
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| DeployError::file(parent, format!("creating the output folder: {e}")))?;
-    }
+    create_parent(out)?;
     // Companion: every tensor except the matrices, then the export's own metadata.
     let bundle = ModelBundle {
         params: params.clone(),
@@ -69,6 +124,7 @@ pub fn write_exported(
     let fail = |e: &dyn std::fmt::Display| DeployError::file(&companion, e);
     let mut meta = bundle.metadata(&companion).map_err(|e| fail(&e))?;
     let genes = bits.to_string();
+    tag(&mut meta, "sru");
     meta.insert(BITS_KEY.into(), genes.clone());
     meta.insert(
         ALPHAS_KEY.into(),
@@ -83,29 +139,46 @@ pub fn write_exported(
         .map(|((name, data), (_, shape))| (name, shape, data))
         .collect();
     write_tensors(&companion, &tensors, meta).map_err(|e| fail(&e))?;
-    // Last, so that the exported file exists only once its companion is complete; both are
-    // written atomically (a kill never leaves a partial file under either name).
-    save_packed(
+    let packed_bytes = write_packed_last(
         out,
+        &companion,
         layers
             .iter()
             .zip(packed)
             .map(|(l, m)| (l.name.as_str(), &**m)),
-    )
-    .map_err(|e| DeployError::file(out, e))?;
-    // An export killed earlier left at most temporaries beside the two files: clear them.
-    for path in [out, companion.as_path()] {
-        mohaq_fsio::remove_stale_temps(path);
-    }
-    let packed_bytes = std::fs::metadata(out)
-        .map_err(|e| DeployError::file(out, format!("reading the exported file: {e}")))?
-        .len();
+    )?;
     Ok(ExportedFiles {
         packed: out.to_path_buf(),
         companion,
         genes,
         packed_bytes,
     })
+}
+
+/// Writes the packed weights to `out` once `companion` is complete, so the exported file
+/// exists only with its companion (both atomically: a kill never leaves a partial file under
+/// either name), clears an earlier killed export's temporaries and returns the packed size.
+pub(crate) fn write_packed_last<'a>(
+    out: &Path,
+    companion: &Path,
+    matrices: impl IntoIterator<Item = (&'a str, &'a PackedMatrix)>,
+) -> Result<u64, DeployError> {
+    save_packed(out, matrices).map_err(|e| DeployError::file(out, e))?;
+    for path in [out, companion] {
+        mohaq_fsio::remove_stale_temps(path);
+    }
+    Ok(std::fs::metadata(out)
+        .map_err(|e| DeployError::file(out, format!("reading the exported file: {e}")))?
+        .len())
+}
+
+/// Creates the folder `out` goes into.
+pub(crate) fn create_parent(out: &Path) -> Result<(), DeployError> {
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| DeployError::file(parent, format!("creating the output folder: {e}")))?;
+    }
+    Ok(())
 }
 
 /// An exported model as read back: the companion bundle, the exported widths, the frozen
@@ -129,6 +202,7 @@ struct Companion {
 fn read_companion(companion: &Path) -> Result<Companion, DeployError> {
     let config = stored_config(companion)?;
     let (tensors, meta) = read_tensors(companion).map_err(|e| DeployError::file(companion, e))?;
+    check_kind(&meta, companion, "sru")?;
     let bits = meta
         .get(BITS_KEY)
         .ok_or_else(|| DeployError::file(companion, format!("metadata `{BITS_KEY}` is missing (not the companion of a `mohaq export` model?)")))

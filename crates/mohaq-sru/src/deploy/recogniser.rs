@@ -1,6 +1,7 @@
 //! `mohaq infer`: the phone sequence of one audio file, from an exported model (packed integer
 //! weights, frozen activation thresholds) or from a float model bundle quantized on the fly at
-//! given widths.
+//! given widths; an SRU or an LSTM/GRU (as the file's stored config says), each through its
+//! own quantized engine (`QuantizedModel`, `RnnQuantized`), the one the search evaluates.
 //!
 //! A single file has no speaker set to normalise over, so its features are normalised over the
 //! recording itself (mean and variance per mel bin) — after a level check, because that
@@ -14,10 +15,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use mohaq_precision::LayerWidths;
 use mohaq_quant::{BitWidth, PackedMatrix};
 
 use super::error::DeployError;
 use super::format::{companion_path, read_exported, stored_config};
+use super::rnn_format::{genes_text, read_exported_rnn};
 use crate::data::audio::{read_audio_with, AudioPolicy, Conversion};
 use crate::data::phones::PHONES39;
 use crate::data::stream::AudioStream;
@@ -27,6 +30,7 @@ use crate::features::level::{loudest_frame_dbfs, SILENCE_DBFS};
 use crate::features::{Fbank, FbankOptions};
 use crate::model::{ModelBundle, ModelConfig};
 use crate::quantized::{ActivationMode, BitConfig, QuantizedModel};
+use crate::rnn::{Architecture, RnnBundle, RnnQuantized};
 
 /// Frames per segment of a long recording (20 s): the bidirectional recurrence needs the whole
 /// segment, so this bounds the working memory of inference (≈12 KB per frame).
@@ -37,12 +41,26 @@ pub const CONTEXT_FRAMES: usize = 100;
 
 /// A model ready to recognise: weights (packed), widths and activation thresholds.
 pub struct Recogniser {
-    bundle: ModelBundle,
-    engine: QuantizedModel,
-    bits: BitConfig,
-    weights: Vec<Arc<PackedMatrix>>,
+    decoder: Decoder,
+    input_dim: usize,
+    engine: Engine,
     /// Frozen thresholds (exported model); `None`: calibrated per utterance (segment).
     alphas: Option<Vec<f32>>,
+}
+
+/// The quantized engine of the model's kind, at its widths.
+enum Engine {
+    Sru {
+        model: QuantizedModel,
+        bits: BitConfig,
+        weights: Vec<Arc<PackedMatrix>>,
+    },
+    /// The packed weights live in the engine's cache (preloaded from an export, or quantized
+    /// from the float bundle on first use).
+    Rnn {
+        model: RnnQuantized,
+        widths: Vec<LayerWidths>,
+    },
 }
 
 /// What [`Recogniser::recognise`] found.
@@ -81,8 +99,31 @@ impl Recogniser {
             })
             .transpose()
         };
-        if companion_path(model).is_file() {
+        let companion = companion_path(model);
+        let stored =
+            |path: &Path| Architecture::stored(path).map_err(|e| DeployError::file(path, e));
+        if companion.is_file() {
+            if let Some(Architecture::Rnn(_)) = stored(&companion)? {
+                return Self::open_exported_rnn(model, bits);
+            }
             Self::open_exported(model, parse)
+        } else if let Some(Architecture::Rnn(config)) = stored(model)? {
+            let bundle =
+                RnnBundle::load(&config, model).map_err(|e| DeployError::file(model, e))?;
+            let widths = match bits {
+                Some(text) => config
+                    .parse_bits(text)
+                    .map_err(|e| DeployError::Input(format!("--bits {text}: {e}")))?,
+                None => config
+                    .parse_bits("16")
+                    .map_err(|e| DeployError::file(model, e))?,
+            };
+            Self::from_rnn(
+                &bundle,
+                RnnQuantized::new(bundle.params.clone()),
+                widths,
+                None,
+            )
         } else {
             let config = stored_config(model)?;
             let bits = parse(&config)?;
@@ -118,6 +159,58 @@ impl Recogniser {
         )
     }
 
+    /// An exported LSTM/GRU model at its own widths (a different `bits` is refused).
+    fn open_exported_rnn(model: &Path, bits: Option<&str>) -> Result<Self, DeployError> {
+        let exported = read_exported_rnn(model)?;
+        let config = &exported.bundle.params.config;
+        if let Some(text) = bits {
+            let asked = config
+                .parse_bits(text)
+                .map_err(|e| DeployError::Input(format!("--bits {text}: {e}")))?;
+            if asked != exported.widths {
+                return Err(DeployError::file(
+                    model,
+                    format!(
+                        "exported at widths {}; --bits asks for {}. An export holds only its \
+                         packed weights, so it runs at its own widths: leave --bits out, export \
+                         another solution, or give --bits with the float {} bundle",
+                        genes_text(config, &exported.widths),
+                        genes_text(config, &asked),
+                        config.kind.name()
+                    ),
+                ));
+            }
+        }
+        Self::from_rnn(
+            &exported.bundle,
+            exported.engine,
+            exported.widths,
+            Some(exported.alphas),
+        )
+    }
+
+    /// An LSTM/GRU `engine` at `widths` with `bundle`'s decoder; `alphas` frozen thresholds
+    /// (else calibrated per utterance).
+    pub fn from_rnn(
+        bundle: &RnnBundle,
+        engine: RnnQuantized,
+        widths: Vec<LayerWidths>,
+        alphas: Option<Vec<f32>>,
+    ) -> Result<Self, DeployError> {
+        engine
+            .check_widths(&widths)
+            .map_err(|e| DeployError::Input(e.to_string()))?;
+        Ok(Self {
+            decoder: bundle.decoder(),
+            input_dim: engine.params().config.input_dim,
+            engine: Engine::Rnn {
+                model: engine,
+                widths,
+            },
+            alphas,
+        })
+    }
+
     /// From a bundle at `bits`; `weights` (packed, in layer order) default to the bundle's
     /// quantized at `bits`, `alphas` to per-utterance calibration.
     pub fn from_bundle(
@@ -134,17 +227,30 @@ impl Recogniser {
                 .map_err(DeployError::engine("quantizing the weights"))?,
         };
         Ok(Self {
-            bundle,
-            engine,
-            bits,
-            weights,
+            decoder: bundle.decoder(),
+            input_dim: bundle.params.config.input_dim,
+            engine: Engine::Sru {
+                model: engine,
+                bits,
+                weights,
+            },
             alphas,
         })
     }
 
-    /// The widths in the paper's grouping.
+    /// The widths in the paper's grouping (an LSTM/GRU: its codec's groups).
     pub fn genes(&self) -> String {
-        self.bits.display_grouped()
+        match &self.engine {
+            Engine::Sru { bits, .. } => bits.display_grouped(),
+            Engine::Rnn { model, widths } => {
+                let c = &model.params().config;
+                mohaq_precision::GeneCodec::new(
+                    c.layer_table(),
+                    mohaq_precision::GeneLayout::Independent,
+                )
+                .display(widths)
+            }
+        }
     }
 
     /// Whether activation thresholds are frozen (an exported model at its own widths).
@@ -229,7 +335,7 @@ impl Recogniser {
             return Ok(Recognition::silent(frames, conversion, level));
         }
         let stats = sums.stats();
-        let decoder = self.bundle.decoder();
+        let decoder = &self.decoder;
         let plan = segments(frames);
         let mut phones = Vec::new();
         let (mut window, mut window_start, mut next) = (Vec::<f32>::new(), 0usize, 0usize);
@@ -240,7 +346,7 @@ impl Recogniser {
             let available = first + feats.len() / dim;
             while let Some(s) = plan.get(next).filter(|s| s.hi <= available) {
                 let span = &window[(s.lo - window_start) * dim..(s.hi - window_start) * dim];
-                self.run_segment(&decoder, span, s, &mut phones)?;
+                self.run_segment(decoder, span, s, &mut phones)?;
                 next += 1;
                 // Keep only the frames a later segment still needs.
                 let keep_from = plan.get(next).map_or(available, |n| n.lo);
@@ -261,11 +367,10 @@ impl Recogniser {
     /// Recognises normalised features (`frames × dim`, row-major); recordings longer than
     /// [`SEGMENT_FRAMES`] run segment by segment with [`CONTEXT_FRAMES`] of context each side.
     pub fn recognise(&self, feats: &[f32], dim: usize) -> Result<Recognition, DeployError> {
-        let config = &self.bundle.params.config;
-        if dim != config.input_dim {
+        if dim != self.input_dim {
             return Err(DeployError::Input(format!(
                 "features of dimension {dim}; the model expects dimension {}",
-                config.input_dim
+                self.input_dim
             )));
         }
         if feats.is_empty() || !feats.len().is_multiple_of(dim) {
@@ -275,11 +380,11 @@ impl Recogniser {
             )));
         }
         let frames = feats.len() / dim;
-        let decoder = self.bundle.decoder();
+        let decoder = &self.decoder;
         let plan = segments(frames);
         let mut phones: Vec<&'static str> = Vec::new();
         for s in &plan {
-            self.run_segment(&decoder, &feats[s.lo * dim..s.hi * dim], s, &mut phones)?;
+            self.run_segment(decoder, &feats[s.lo * dim..s.hi * dim], s, &mut phones)?;
         }
         Ok(Recognition {
             phones,
@@ -317,16 +422,31 @@ impl Recogniser {
         Ok(())
     }
 
-    /// Log posteriors of `frames` frames through the quantized engine.
-    fn forward(&self, feats: &[f32], frames: usize) -> Result<Vec<f32>, DeployError> {
+    /// Log posteriors (`frames × classes`) of `frames` normalised feature frames through the
+    /// quantized engine, in one piece (no segments): what one utterance of an evaluation gets.
+    pub fn forward(&self, feats: &[f32], frames: usize) -> Result<Vec<f32>, DeployError> {
         let mode = match &self.alphas {
             Some(a) => ActivationMode::Frozen(a),
             None => ActivationMode::PerUtterance,
         };
-        let mut used = vec![0f32; self.bits.layers.len()];
-        self.engine
-            .forward(feats, frames, &self.bits, &self.weights, mode, &mut used)
-            .map_err(DeployError::engine("quantized inference"))
+        match &self.engine {
+            Engine::Sru {
+                model,
+                bits,
+                weights,
+            } => {
+                let mut used = vec![0f32; bits.layers.len()];
+                model
+                    .forward(feats, frames, bits, weights, mode, &mut used)
+                    .map_err(DeployError::engine("quantized inference"))
+            }
+            Engine::Rnn { model, widths } => {
+                let mut used = vec![0f32; widths.len()];
+                model
+                    .forward(feats, frames, widths, mode, &mut used)
+                    .map_err(|e| DeployError::Input(format!("quantized inference: {e}")))
+            }
+        }
     }
 }
 

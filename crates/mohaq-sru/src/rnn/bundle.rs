@@ -26,6 +26,21 @@ pub struct RnnBundle {
 impl RnnBundle {
     /// Writes the bundle atomically.
     pub fn save(&self, path: &Path) -> Result<(), RnnError> {
+        let meta = self.metadata(path)?;
+        let shapes = expected_tensors(&self.params.config);
+        let tensors: Vec<(String, Vec<usize>, &[f32])> = self
+            .params
+            .named()
+            .into_iter()
+            .zip(shapes)
+            .map(|((n, v), (_, s))| (n, s, v))
+            .collect();
+        Ok(write_tensors(path, &tensors, meta)?)
+    }
+
+    /// The decoder statistics and the model config as safetensors metadata, the keys of the
+    /// SRU's bundle (`path` names the file in errors); an export's companion stores them too.
+    pub fn metadata(&self, path: &Path) -> Result<HashMap<String, String>, RnnError> {
         let err = |e: serde_json::Error| RnnError::Weights {
             path: path.to_path_buf(),
             message: e.to_string(),
@@ -47,15 +62,7 @@ impl RnnBundle {
             CONFIG_KEY.to_string(),
             serde_json::to_string(&self.params.config).map_err(err)?,
         );
-        let shapes = expected_tensors(&self.params.config);
-        let tensors: Vec<(String, Vec<usize>, &[f32])> = self
-            .params
-            .named()
-            .into_iter()
-            .zip(shapes)
-            .map(|((n, v), (_, s))| (n, s, v))
-            .collect();
-        Ok(write_tensors(path, &tensors, meta)?)
+        Ok(meta)
     }
 
     /// Reads a bundle written by [`Self::save`] (or `mohaq import`) for `config`, with the same

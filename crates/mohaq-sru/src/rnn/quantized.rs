@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use mohaq_precision::LayerWidths;
 use mohaq_quant::{qmatmul, BitWidth, PackedMatrix, QuantParams, QuantizedActivations};
 
-use super::config::RnnKind;
+use super::config::{RnnConfig, RnnKind};
 use super::error::RnnError;
 use super::float::{check_input, log_softmax_rows, sigmoid};
 use super::layers::RnnLayerKind;
@@ -131,6 +131,31 @@ impl RnnQuantized {
         };
         let w = Arc::new(w);
         Ok(self.lock().entry(key).or_insert(w).clone())
+    }
+
+    /// The model's packed matrices: [`matrix_slots`] of its config.
+    pub fn matrix_slots(&self) -> Vec<(usize, usize)> {
+        matrix_slots(&self.params.config)
+    }
+
+    /// The quantized weights at `widths` in [`Self::matrix_slots`] order, as the forward pass
+    /// uses them (computed once and cached).
+    pub fn packed_weights(
+        &self,
+        widths: &[LayerWidths],
+    ) -> Result<Vec<Arc<PackedMatrix>>, RnnError> {
+        self.check_widths(widths)?;
+        self.matrix_slots()
+            .into_iter()
+            .map(|(pos, dir)| self.weight(pos, dir, widths[pos].weight))
+            .collect()
+    }
+
+    /// Makes the forward pass use `matrix` for layer `pos`, direction `dir` at its width
+    /// instead of quantizing the float weights: an exported model's packed weights, so its
+    /// inference is this one.
+    pub fn preload(&self, pos: usize, dir: usize, matrix: Arc<PackedMatrix>) {
+        self.lock().insert((pos, dir, matrix.bits()), matrix);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<WeightKey, Arc<PackedMatrix>>> {
@@ -264,6 +289,24 @@ impl RnnQuantized {
         }
         Ok(out)
     }
+}
+
+/// The packed matrices of a model: `(layer position, direction)` for every matrix layer in
+/// layer order, one per direction for a recurrent layer (`R{k}` has one `W_hh` per direction),
+/// direction 0 otherwise. What an export stores.
+pub fn matrix_slots(config: &RnnConfig) -> Vec<(usize, usize)> {
+    config
+        .matrix_layers()
+        .iter()
+        .enumerate()
+        .flat_map(|(pos, l)| {
+            let dirs = match l.kind {
+                RnnLayerKind::Recurrent { .. } => config.directions(),
+                _ => 1,
+            };
+            (0..dirs).map(move |d| (pos, d))
+        })
+        .collect()
 }
 
 fn add_bias(v: &mut [f32], bias: &[f32]) {
