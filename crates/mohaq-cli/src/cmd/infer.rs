@@ -16,7 +16,9 @@ pub struct Args {
     #[arg(long)]
     wav: PathBuf,
     /// Bit widths: 16 genes in the paper order (e.g. 8,4,4,4,8,4,4,4,4,4,4,4,4,4,4,4), 8 shared
-    /// widths, or one width for all layers. Default: the exported widths (a float bundle: 16).
+    /// widths, or one width for all layers; an LSTM/GRU bundle takes its own gene order (two per
+    /// matrix layer: L.., R.., P.. weights then activations, FC), one per layer, or one width.
+    /// Default: the exported widths (a float bundle: 16).
     #[arg(long)]
     bits: Option<String>,
 }
