@@ -143,16 +143,33 @@ pub fn backward(
     } = dims;
     assert_eq!(dh.len(), dims.h_len());
     let has_x = matches!(highway, Highway::Input(..));
-    let per_b: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> = (0..dims.batch)
-        .into_par_iter()
-        .map(|b| {
+    if t_max == 0 || dims.batch == 0 {
+        return RecurrenceGrads {
+            du: vec![0f32; dims.u_len()],
+            dx: vec![0f32; if has_x { dims.h_len() } else { 0 }],
+            dparams: vec![0f32; 8 * hd],
+        };
+    }
+    let mut du = vec![0f32; dims.u_len()];
+    let mut dx = if has_x {
+        vec![0f32; dims.h_len()]
+    } else {
+        Vec::new()
+    };
+    // Each sequence writes its own slices of `du` and `dx` in place (no per-sequence buffers to
+    // concatenate); only the small parameter gradients are per sequence, summed in order below.
+    let dx_len = if has_x { t_max * 2 * hd } else { 0 };
+    let mut dx_parts: Vec<&mut [f32]> = if has_x {
+        dx.chunks_mut(dx_len).collect()
+    } else {
+        (0..dims.batch).map(|_| <&mut [f32]>::default()).collect()
+    };
+    let per_b: Vec<Vec<f32>> = du
+        .par_chunks_mut(t_max * 2 * k * hd)
+        .zip(dx_parts.par_iter_mut())
+        .enumerate()
+        .map(|(b, (du, dx))| {
             let len = lengths[b].min(t_max);
-            let mut du = vec![0f32; t_max * 2 * k * hd];
-            let mut dx = if has_x {
-                vec![0f32; t_max * 2 * hd]
-            } else {
-                Vec::new()
-            };
             let mut dp = vec![0f32; 8 * hd];
             // c_hist[s * H + j] = cell state after processing step s (in processing order).
             let mut c_hist = vec![0f32; len * hd];
@@ -215,15 +232,11 @@ pub fn backward(
                     }
                 }
             }
-            (du, dx, dp)
+            dp
         })
         .collect();
-    let mut du = Vec::with_capacity(dims.u_len());
-    let mut dx = Vec::with_capacity(if has_x { dims.h_len() } else { 0 });
     let mut dparams = vec![0f32; 8 * hd];
-    for (a, b, p) in per_b {
-        du.extend_from_slice(&a);
-        dx.extend_from_slice(&b);
+    for p in per_b {
         for (acc, v) in dparams.iter_mut().zip(&p) {
             *acc += v;
         }
@@ -276,6 +289,14 @@ fn contiguous_f32<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a 
     }
 }
 
+/// The contiguous f32 values of a CPU tensor's storage.
+fn cpu_f32<'a>(s: &'a candle_core::Storage, l: &Layout) -> candle_core::Result<&'a [f32]> {
+    match s {
+        candle_core::Storage::Cpu(c) => contiguous_f32(c, l),
+        _ => candle_core::bail!("sru recurrence: CPU only"),
+    }
+}
+
 impl CustomOp3 for SruRecurrence {
     fn name(&self) -> &'static str {
         "sru-recurrence"
@@ -323,18 +344,27 @@ impl CustomOp3 for SruRecurrence {
         grad_res: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let dims = self.dims(u.dims())?;
-        let uv = u.flatten_all()?.to_vec1::<f32>()?;
-        let pv = params.flatten_all()?.to_vec1::<f32>()?;
-        let dh = grad_res.flatten_all()?.to_vec1::<f32>()?;
-        let xv;
+        // Read the operands in place: copying them out (`to_vec1`) would move ~40 MB per layer
+        // and step at paper size.
+        let (u_c, p_c, dh_c) = (
+            u.contiguous()?,
+            params.contiguous()?,
+            grad_res.contiguous()?,
+        );
+        let x_c = x.contiguous()?;
+        let (us, ul) = u_c.storage_and_layout();
+        let (ps, pl) = p_c.storage_and_layout();
+        let (dhs, dhl) = dh_c.storage_and_layout();
+        let (xs, xl) = x_c.storage_and_layout();
+        let uv = cpu_f32(&us, ul)?;
+        let pv = cpu_f32(&ps, pl)?;
+        let dh = cpu_f32(&dhs, dhl)?;
         let highway = match self.alpha {
             None => Highway::FromU,
-            Some(a) => {
-                xv = x.flatten_all()?.to_vec1::<f32>()?;
-                Highway::Input(&xv, a)
-            }
+            Some(a) => Highway::Input(cpu_f32(&xs, xl)?, a),
         };
-        let g = backward(dims, &uv, highway, &pv, &self.lengths, &dh);
+        let g = backward(dims, uv, highway, pv, &self.lengths, dh);
+        drop((us, ps, dhs, xs));
         let dev = u.device();
         let du = Tensor::from_vec(g.du, u.shape(), dev)?;
         let dx = match self.alpha {

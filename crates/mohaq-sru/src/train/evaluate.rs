@@ -1,11 +1,14 @@
 //! Float evaluation of the candle network on a set of sequences: loss, frame accuracy and the
 //! per-utterance log posteriors that a decoder turns into phones (any model kind).
 
+use std::sync::Arc;
+
 use candle_core::{Device, Tensor, D};
 
 use super::batching::{Batch, Chunk, SequenceRef};
 use super::error::TrainError;
 use super::kind::TrainableNetwork;
+use super::loss::CrossEntropy;
 use crate::model::network::MatrixHook;
 use crate::model::ForwardOptions;
 
@@ -80,13 +83,16 @@ pub fn batch_forward<N: TrainableNetwork>(
     batch: &Batch,
     opts: &mut ForwardOptions<'_>,
 ) -> Result<(Tensor, f64, usize), TrainError> {
-    let (lp, loss) = batch_loss(net, batch, opts)?;
+    let (logits, loss) = batch_loss(net, batch, opts)?;
     let loss_v = loss.to_scalar::<f32>()? as f64;
+    let lp = candle_nn::ops::log_softmax(&logits.detach(), D::Minus1)?;
     let correct = count_correct(&lp, &batch.targets)?;
     Ok((lp, loss_v, correct))
 }
 
-/// Log posteriors of the valid frames and the mean cross-entropy (a differentiable scalar).
+/// Logits of the valid frames `[N, C]` and their mean cross-entropy (a differentiable scalar,
+/// one fused op: [`CrossEntropy`]). When no frame is padding the logits are used as they are,
+/// without a gather.
 pub fn batch_loss<N: TrainableNetwork>(
     net: &N,
     batch: &Batch,
@@ -97,15 +103,20 @@ pub fn batch_loss<N: TrainableNetwork>(
     let logits = net.logits(&x, &batch.lengths, opts)?;
     let classes = net.classes();
     let flat = logits.reshape((batch.batch * batch.time, classes))?;
-    let idx = Tensor::from_slice(&batch.valid, batch.valid.len(), &dev)?;
-    let valid = flat.index_select(&idx, 0)?;
-    let lp = candle_nn::ops::log_softmax(&valid, D::Minus1)?;
-    let targets = Tensor::from_slice(&batch.targets, batch.targets.len(), &dev)?;
-    let loss = lp.gather(&targets.unsqueeze(1)?, 1)?.neg()?.mean_all()?;
-    Ok((lp, loss))
+    let valid = if batch.valid.len() == batch.batch * batch.time {
+        flat
+    } else {
+        let idx = Tensor::from_slice(&batch.valid, batch.valid.len(), &dev)?;
+        flat.index_select(&idx, 0)?
+    };
+    let loss = valid.apply_op1(CrossEntropy {
+        targets: Arc::new(batch.targets.clone()),
+    })?;
+    Ok((valid, loss))
 }
 
-/// Number of rows whose arg-max equals the target.
+/// Number of rows whose arg-max equals the target (logits or log posteriors alike: log-softmax
+/// keeps the order within a row).
 pub fn count_correct(log_posteriors: &Tensor, targets: &[u32]) -> Result<usize, TrainError> {
     let pred = log_posteriors.argmax(D::Minus1)?.to_vec1::<u32>()?;
     Ok(pred.iter().zip(targets).filter(|(a, b)| a == b).count())

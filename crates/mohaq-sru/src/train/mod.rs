@@ -11,6 +11,7 @@ pub mod error;
 pub mod evaluate;
 pub mod fisher;
 pub mod kind;
+pub mod loss;
 
 pub use batching::SequenceRef;
 pub use checkpoint::{EpochSummary, TrainState};

@@ -176,7 +176,7 @@ pub fn train<C: TrainableConfig>(
                 dropout: Some((run.model.dropout(), &mut rng)),
                 hook: run.hook,
             };
-            let (lp, loss) = batch_loss(&net, &batch, &mut opts)?;
+            let (logits, loss) = batch_loss(&net, &batch, &mut opts)?;
             let loss_v = loss.to_scalar::<f32>()? as f64;
             if !loss_v.is_finite() {
                 return Err(TrainError::NonFiniteLoss {
@@ -188,7 +188,7 @@ pub fn train<C: TrainableConfig>(
             let grads = loss.backward()?;
             adam.step(&grads)?;
             loss_sum += loss_v * batch.frames() as f64;
-            correct += count_correct(&lp.detach(), &batch.targets)?;
+            correct += count_correct(&logits.detach(), &batch.targets)?;
             seen += batch.frames();
             observer.batch_done(&BatchProgress {
                 epoch,
