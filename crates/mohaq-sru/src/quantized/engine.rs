@@ -11,6 +11,7 @@ use super::bits::BitConfig;
 use super::calibration::layer_input_params;
 use super::error::QuantizedError;
 use super::fixed::{quantize_elementwise, recurrence_fixed, round_to_own_grid};
+use super::log_softmax::bias_log_softmax;
 use crate::model::layers::LayerKind;
 use crate::model::recurrence::RecurrenceDims;
 use crate::model::ModelParams;
@@ -201,15 +202,7 @@ impl QuantizedModel {
             }
             LayerKind::Output => {
                 let mut logits = linear(&state.h, alphas)?;
-                for row in logits.chunks_mut(c.classes) {
-                    let mut m = f32::NEG_INFINITY;
-                    for (v, b) in row.iter_mut().zip(&self.fc_bias_fx) {
-                        *v += b;
-                        m = m.max(*v);
-                    }
-                    let lse = m + row.iter().map(|v| (v - m).exp()).sum::<f32>().ln();
-                    row.iter_mut().for_each(|v| *v -= lse);
-                }
+                bias_log_softmax(&mut logits, &self.fc_bias_fx);
                 Ok(StepState {
                     frames,
                     h: Arc::new(logits),

@@ -142,16 +142,7 @@ vectorized! {
                 let out = &mut h[t * 2 * hd + d * hd..][..hd];
                 for j0 in (0..hd).step_by(LANES) {
                     let n = LANES.min(hd - j0);
-                    let load = |v: &[f32]| {
-                        let mut a = [0f32; LANES];
-                        if n == LANES {
-                            // A constant-length copy: register moves, not a `memcpy` call.
-                            a.copy_from_slice(&v[j0..j0 + LANES]);
-                        } else {
-                            a[..n].copy_from_slice(&v[j0..j0 + n]);
-                        }
-                        a
-                    };
+                    let load = |v: &[f32]| load_block(&v[j0..], n);
                     let block = Block {
                         u0: load(&ub[..hd]),
                         u1: load(&ub[hd..2 * hd]),
@@ -165,14 +156,39 @@ vectorized! {
                     let mut cb = load(&c);
                     let mut hb = [0f32; LANES];
                     block.step(gate, state, highway.map(|(_, a)| a), &mut cb, &mut hb);
-                    if n == LANES {
-                        c[j0..j0 + LANES].copy_from_slice(&cb);
-                        out[j0..j0 + LANES].copy_from_slice(&hb);
-                    } else {
-                        c[j0..j0 + n].copy_from_slice(&cb[..n]);
-                        out[j0..j0 + n].copy_from_slice(&hb[..n]);
-                    }
+                    store_block(&mut c[j0..], &cb, n);
+                    store_block(&mut out[j0..], &hb, n);
                 }
+            }
+        }
+    }
+}
+
+/// The first `n ≤ LANES` values of `v` in a block, zero-padded. A full block is a fixed-size
+/// array copy (register moves); written as one `copy_from_slice` of length `n` for both cases,
+/// the compiler merged them into a `memcpy` call per block, a twentieth of an evaluation.
+#[inline(always)]
+fn load_block(v: &[f32], n: usize) -> [f32; LANES] {
+    match v.first_chunk::<LANES>() {
+        Some(full) if n == LANES => *full,
+        _ => {
+            let mut a = [0f32; LANES];
+            for (a, &x) in a.iter_mut().zip(&v[..n]) {
+                *a = x;
+            }
+            a
+        }
+    }
+}
+
+/// Writes the first `n ≤ LANES` values of `block` to `v` (see [`load_block`]).
+#[inline(always)]
+fn store_block(v: &mut [f32], block: &[f32; LANES], n: usize) {
+    match v.first_chunk_mut::<LANES>() {
+        Some(full) if n == LANES => *full = *block,
+        _ => {
+            for (x, &b) in v[..n].iter_mut().zip(block) {
+                *x = b;
             }
         }
     }

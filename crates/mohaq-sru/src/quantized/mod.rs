@@ -9,6 +9,7 @@ pub mod error;
 pub mod evaluator;
 mod expf;
 pub mod fixed;
+mod log_softmax;
 pub mod prefix_cache;
 
 pub use bits::{BitConfig, GeneError, LayerWidths};
