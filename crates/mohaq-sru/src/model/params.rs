@@ -257,18 +257,39 @@ pub fn write_tensors(
     tensors: &[(String, Vec<usize>, &[f32])],
     metadata: HashMap<String, String>,
 ) -> Result<(), ModelError> {
+    write_tensors_as(path, tensors, metadata, safetensors::Dtype::F32)
+}
+
+/// [`write_tensors`] with half-precision (f16) storage: a shipped bundle at half the size;
+/// [`read_tensors`] widens it back to f32.
+pub fn write_tensors_f16(
+    path: &Path,
+    tensors: &[(String, Vec<usize>, &[f32])],
+    metadata: HashMap<String, String>,
+) -> Result<(), ModelError> {
+    write_tensors_as(path, tensors, metadata, safetensors::Dtype::F16)
+}
+
+fn write_tensors_as(
+    path: &Path,
+    tensors: &[(String, Vec<usize>, &[f32])],
+    metadata: HashMap<String, String>,
+    dtype: safetensors::Dtype,
+) -> Result<(), ModelError> {
     let bytes: Vec<Vec<u8>> = tensors
         .iter()
-        .map(|(_, _, d)| d.iter().flat_map(|x| x.to_le_bytes()).collect())
+        .map(|(_, _, d)| match dtype {
+            safetensors::Dtype::F16 => d
+                .iter()
+                .flat_map(|&x| half::f16::from_f32(x).to_le_bytes())
+                .collect(),
+            _ => d.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        })
         .collect();
     let mut views = Vec::with_capacity(tensors.len());
     for ((name, shape, _), b) in tensors.iter().zip(&bytes) {
-        let view = safetensors::tensor::TensorView::new(
-            safetensors::Dtype::F32,
-            shape.clone(),
-            b.as_slice(),
-        )
-        .map_err(|e| weights_err(path, format!("tensor `{name}`: {e}")))?;
+        let view = safetensors::tensor::TensorView::new(dtype, shape.clone(), b.as_slice())
+            .map_err(|e| weights_err(path, format!("tensor `{name}`: {e}")))?;
         views.push((name.clone(), view));
     }
     let data = safetensors::serialize(views, Some(metadata))
@@ -293,23 +314,30 @@ pub fn read_tensors(path: &Path) -> Result<(TensorMap, HashMap<String, String>),
         let view = st
             .tensor(name)
             .map_err(|e| weights_err(path, format!("tensor `{name}`: {e}")))?;
-        if view.dtype() != safetensors::Dtype::F32 {
-            return Err(weights_err(
-                path,
-                format!(
-                    "tensor `{name}` has dtype {:?}, expected F32: this looks like a quantized \
-                     model written by `mohaq export` (packed integer weights), which only `mohaq \
-                     infer` reads; give this command a float model bundle such as \
-                     models/sru-default.safetensors",
-                    view.dtype()
-                ),
-            ));
-        }
-        let data = view
-            .data()
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
+        let data = match view.dtype() {
+            safetensors::Dtype::F32 => view
+                .data()
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+            // Half-precision storage keeps a shipped bundle small; the model computes in f32.
+            safetensors::Dtype::F16 => view
+                .data()
+                .chunks_exact(2)
+                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
+                .collect(),
+            other => {
+                return Err(weights_err(
+                    path,
+                    format!(
+                        "tensor `{name}` has dtype {other:?}, expected F32 (or F16): this looks \
+                         like a quantized model written by `mohaq export` (packed integer \
+                         weights), which only `mohaq infer` reads; give this command a float \
+                         model bundle such as models/sru-default.safetensors"
+                    ),
+                ))
+            }
+        };
         map.insert(name.to_string(), (view.shape().to_vec(), data));
     }
     Ok((map, meta))
