@@ -19,16 +19,7 @@ use mohaq_sru::rnn::RnnBundle;
 
 mod tiny_rnn;
 
-const TINY_LSTM: &str = r#"
-[model]
-name = "tiny-lstm"
-kind = "lstm"
-input_dim = 23
-hidden = 6
-layers = 2
-bidirectional = true
-classes = 117
-"#;
+use tiny_rnn::TINY_LSTM;
 
 const COMPRESSION: &str = r#"
 name = "lstm-compression"

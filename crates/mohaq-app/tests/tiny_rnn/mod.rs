@@ -10,6 +10,18 @@ use mohaq_sru::rnn::{Architecture, RnnBundle, RnnParams};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+/// A 2-layer bidirectional LSTM, hidden 6: small enough for a test, every gene kind present.
+pub const TINY_LSTM: &str = r#"
+[model]
+name = "tiny-lstm"
+kind = "lstm"
+input_dim = 23
+hidden = 6
+layers = 2
+bidirectional = true
+classes = 117
+"#;
+
 pub fn dataset(seed: u64, n: usize) -> Dataset {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let utterances = (0..n)

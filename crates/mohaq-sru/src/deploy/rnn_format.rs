@@ -63,16 +63,7 @@ pub fn write_exported_rnn(
     let params = engine.params();
     let config = &params.config;
     let companion = companion_path(out);
-    if alphas.len() != widths.len() {
-        return Err(DeployError::file(
-            &companion,
-            format!(
-                "{} activation thresholds for {} layers",
-                alphas.len(),
-                widths.len()
-            ),
-        ));
-    }
+    check_threshold_count(&companion, alphas.len(), widths.len())?;
     let packed = engine
         .packed_weights(widths)
         .map_err(|e| DeployError::file(out, e))?;
@@ -161,16 +152,7 @@ pub fn read_exported_rnn(model: &Path) -> Result<ExportedRnn, DeployError> {
             serde_json::from_str(a)
                 .map_err(|e| DeployError::file(&companion, format!("metadata `{ALPHAS_KEY}`: {e}")))
         })?;
-    if alphas.len() != widths.len() {
-        return Err(DeployError::file(
-            &companion,
-            format!(
-                "{} activation thresholds for {} layers",
-                alphas.len(),
-                widths.len()
-            ),
-        ));
-    }
+    check_threshold_count(&companion, alphas.len(), widths.len())?;
     // The matrices, dequantized, complete the parameter set the engine's biases come from;
     // the packed matrices themselves are what the engine multiplies with.
     let packed = read_packed_rnn(model, &config, &widths)?;
@@ -313,4 +295,19 @@ fn read_packed_rnn(
             Ok(Arc::new(m.clone()))
         })
         .collect()
+}
+
+/// One frozen activation threshold per matrix layer, checked the same way on write and read.
+fn check_threshold_count(
+    companion: &Path,
+    thresholds: usize,
+    layers: usize,
+) -> Result<(), DeployError> {
+    if thresholds != layers {
+        return Err(DeployError::file(
+            companion,
+            format!("{thresholds} activation thresholds for {layers} layers"),
+        ));
+    }
+    Ok(())
 }
