@@ -41,7 +41,7 @@ enum Command {
     Features(cmd::features::Args),
     /// Hardware cost models.
     Hw(cmd::hw::Args),
-    /// Train an SRU model (float, or quantization-aware fine-tuning).
+    /// Train a model of a config (SRU, LSTM or GRU): float, or quantization-aware fine-tuning.
     Train(cmd::train::Args),
     /// Tune a model's Viterbi decoder parameters on the dev split and store them in the file.
     TuneDecoder(cmd::tune_decoder::Args),

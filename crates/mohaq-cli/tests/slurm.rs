@@ -433,3 +433,91 @@ extern "C" {
     #[link_name = "kill"]
     fn libc_kill(pid: i32, sig: i32) -> i32;
 }
+
+/// An inference-only compression search on the shipped LSTM (`models/lstm-mohaq`, 10 genes from
+/// its layer table), run by the `mohaq` binary on the real corpus, once here and once with its
+/// PTQ shards on Slurm: the workers rebuild the LSTM from the experiment, and the front is the
+/// same to the last bit.
+#[test]
+fn an_lstm_search_through_slurm_matches_local_bit_for_bit() {
+    if !use_slurm("an_lstm_search_through_slurm_matches_local_bit_for_bit") {
+        return;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap();
+    let data = std::env::var_os("MOHAQ_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("../shared/data"));
+    let dir = tempfile::tempdir().unwrap();
+    let write_experiment = |name: &str, executor: &str| -> PathBuf {
+        let path = dir.path().join(format!("{name}.toml"));
+        let text = format!(
+            r#"
+name = "lstm-compression"
+kind = "compression"
+seed = 3
+[model]
+config = "{model}.toml"
+weights = "{model}.safetensors"
+[data]
+dev_utterances = 6
+test_utterances = 4
+[search]
+pop_size = 8
+n_offsprings = 4
+n_gen = 3
+strategy = "paper"
+[constraints]
+max_error = {{ relative = 1.446 }}
+{executor}
+"#,
+            model = root.join("models/lstm-mohaq").display(),
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let search = |experiment: &Path, out: &Path| -> FrontFile {
+        let output = Command::new(env!("CARGO_BIN_EXE_mohaq"))
+            .arg("search")
+            .arg("--experiment")
+            .arg(experiment)
+            .arg("--out")
+            .arg(out)
+            .arg("--data")
+            .arg(&data)
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "mohaq search {}: {}",
+            experiment.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        FrontFile::load(out).unwrap()
+    };
+    let local = search(&write_experiment("local", ""), &dir.path().join("local"));
+    let exec_root = dir.path().join("remote/exec");
+    let slurm_table = "[executor]\nkind = \"slurm\"\nshard_size = 4\npoll_seconds = 0.2\n";
+    let remote = search(
+        &write_experiment("remote", slurm_table),
+        &dir.path().join("remote"),
+    );
+    assert!(!local.solutions.is_empty());
+    assert_eq!(
+        local.solutions[0].score.bits.weight.len(),
+        5,
+        "the LSTM's matrix layers: W_ih and W_hh of two layers and the FC"
+    );
+    assert_eq!(remote.solutions, local.solutions);
+    assert_eq!(remote.n_evaluations, local.n_evaluations);
+    let shards = ledgers(&exec_root)
+        .into_iter()
+        .filter(|(n, _)| n.starts_with("ptq-shard-"))
+        .count();
+    assert!(shards >= 1, "no PTQ shard went to Slurm");
+}
