@@ -434,6 +434,47 @@ pub fn silago_exhaustive<M: ErrorModel>(
     })
 }
 
+/// Where E5's comparison is saved in the output folder.
+const E5_FILE: &str = "e5_search_quality.json";
+
+/// E5's comparison from an earlier invocation of the same run (same experiments, budgets and
+/// seeds), so a rerun, e.g. to add `--beside`, or a resumed killed run does not redo hours of
+/// strategy runs: every search behind it is deterministic for its seed. `None` when there is
+/// none or it belongs to other settings; a file that cannot be parsed is an error naming it.
+fn finished_search_quality(
+    config: &ReproduceConfig,
+    path: &Path,
+) -> Result<Option<Vec<Comparison>>, RunError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(RunError::Io {
+                path: path.to_path_buf(),
+                action: "reading the finished E5 comparison",
+                source,
+            })
+        }
+    };
+    let saved: Vec<Comparison> = serde_json::from_str(&text).map_err(|e| {
+        RunError::Invalid(format!(
+            "{}: malformed E5 comparison ({e}); delete it to recompute E5",
+            path.display()
+        ))
+    })?;
+    let (budgets, seeds) = e5_plan(config);
+    let expected = [
+        load_experiment(config, "silago")?.name,
+        load_experiment(config, "bitfusion")?.name,
+    ];
+    let same = saved.len() == expected.len()
+        && saved
+            .iter()
+            .zip(&expected)
+            .all(|(c, name)| &c.experiment == name && c.budgets == budgets && c.seeds == seeds);
+    Ok(same.then_some(saved))
+}
+
 /// E5 budgets and seeds (reduced for `--quick`).
 fn e5_plan(config: &ReproduceConfig) -> (&'static [usize], &'static [u64]) {
     if config.quick {
@@ -548,14 +589,21 @@ pub fn reproduce_models<'m, M: ErrorModel + Retrainer<<M as ErrorModel>::Weights
         &silago,
         exhaustive_progress,
     )?);
-    let silago_quality = silago_search_quality(config, silago_model)?;
     let bitfusion = reproduce_search(config, "bitfusion", model_for("bitfusion"), None, observer)?;
-    let bitfusion_quality = bitfusion_search_quality(config, model_for("bitfusion"))?;
-    let search_quality = vec![silago_quality, bitfusion_quality];
-    save_json(
-        &config.out_dir.join("e5_search_quality.json"),
-        &search_quality,
-    )?;
+    let e5_path = config.out_dir.join(E5_FILE);
+    let search_quality = match finished_search_quality(config, &e5_path)? {
+        Some(done) => {
+            tracing::info!(path = %e5_path.display(), "E5: reusing the finished comparison");
+            done
+        }
+        None => {
+            let silago_quality = silago_search_quality(config, silago_model)?;
+            let bitfusion_quality = bitfusion_search_quality(config, model_for("bitfusion"))?;
+            let search_quality = vec![silago_quality, bitfusion_quality];
+            save_json(&e5_path, &search_quality)?;
+            search_quality
+        }
+    };
     let beacon_model = model_for("bitfusion-beacon");
     let bitfusion_beacon = reproduce_search(
         config,

@@ -136,6 +136,30 @@ fn quick_reproduction_on_the_synthetic_model_writes_a_full_report() {
         assert_eq!(row.matches(claim.ours.as_str()).count(), 2, "{row}");
     }
     assert!(section.contains("| uniform 8 |"));
+
+    // A rerun in the same folder (to add `--beside`, or after a kill) reuses the finished E5:
+    // a marked saved comparison comes back as saved. Other budgets are recomputed; a damaged
+    // file is an error naming it.
+    let e5 = out.path().join("e5_search_quality.json");
+    let mut saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&e5).unwrap()).unwrap();
+    saved[1]["reference_kind"] = "marked by the test".into();
+    std::fs::write(&e5, saved.to_string()).unwrap();
+    let again = reproduce_model(&config, &model, &mut Silent, &mut progress).unwrap();
+    assert_eq!(again.search_quality[1].reference_kind, "marked by the test");
+    assert_eq!(again.search_quality[0], r.search_quality[0]);
+    saved[1]["budgets"] = serde_json::json!([1, 2]);
+    std::fs::write(&e5, saved.to_string()).unwrap();
+    let recomputed = reproduce_model(&config, &model, &mut Silent, &mut progress).unwrap();
+    assert_eq!(recomputed.search_quality, r.search_quality);
+    std::fs::write(&e5, "[{").unwrap();
+    let err = reproduce_model(&config, &model, &mut Silent, &mut progress)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("e5_search_quality.json") && err.contains("malformed"),
+        "{err}"
+    );
 }
 
 #[test]
