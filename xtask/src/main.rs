@@ -42,6 +42,10 @@ enum Command {
         /// the `results` of a run on the shipped model). Repeatable.
         #[arg(long)]
         beside: Vec<PathBuf>,
+        /// Also run E5 on Bit Fusion for a `--model` run (always run on the shipped model): tens
+        /// of thousands of real evaluations, hours for a paper-size model on 2 cores.
+        #[arg(long)]
+        bitfusion_e5: bool,
     },
     /// Print the engine's speed figures: evaluation frames/s (both model sizes, w8 and w4), the
     /// exhaustive SiLago front with and without prefix reuse, training frames/s. Not run by CI.
@@ -72,6 +76,7 @@ fn main() -> anyhow::Result<()> {
             data,
             model,
             beside,
+            bitfusion_e5,
         } => {
             let workspace = workspace_root();
             let out_dir = if out.is_absolute() {
@@ -83,6 +88,7 @@ fn main() -> anyhow::Result<()> {
             config.model = model
                 .map(|m| ModelChoice::resolve(&workspace, &m))
                 .transpose()?;
+            config.bitfusion_e5 = bitfusion_e5 || config.model.is_none();
             // Read before the long run, so a wrong folder fails at once.
             let beside = beside
                 .iter()

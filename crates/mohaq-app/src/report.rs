@@ -436,6 +436,19 @@ fn search_quality_section(r: &ModelResults) -> String {
         let _ = writeln!(s, "### E5: {}\n", c.experiment);
         s.push_str(&comparison_markdown(c));
     }
+    if !r
+        .search_quality
+        .iter()
+        .any(|c| c.experiment == r.bitfusion.front.experiment)
+    {
+        let _ = writeln!(
+            s,
+            "\nE5 on Bit Fusion was not run for this model: its strategies make tens of thousands \
+             of real PTQ evaluations, hours for a large model on 2 cores (`cargo xtask reproduce \
+             --bitfusion-e5` runs it). The comparison of search methods is a property of the \
+             search: see it on the shipped model's report.\n"
+        );
+    }
     s
 }
 

@@ -152,6 +152,17 @@ fn quick_reproduction_on_the_synthetic_model_writes_a_full_report() {
     std::fs::write(&e5, saved.to_string()).unwrap();
     let recomputed = reproduce_model(&config, &model, &mut Silent, &mut progress).unwrap();
     assert_eq!(recomputed.search_quality, r.search_quality);
+    // Without Bit Fusion's E5 (the `--model` default): SiLago's alone, and the report says so.
+    let silago_only = ReproduceConfig {
+        bitfusion_e5: false,
+        ..config.clone()
+    };
+    let lean = reproduce_model(&silago_only, &model, &mut Silent, &mut progress).unwrap();
+    assert_eq!(lean.search_quality, r.search_quality[..1]);
+    let third = tempfile::tempdir().unwrap();
+    write_report(third.path(), true, &h, Some(&lean), &[]).unwrap();
+    let report = std::fs::read_to_string(third.path().join("REPORT.md")).unwrap();
+    assert!(report.contains("E5 on Bit Fusion was not run"));
     std::fs::write(&e5, "[{").unwrap();
     let err = reproduce_model(&config, &model, &mut Silent, &mut progress)
         .unwrap_err()
