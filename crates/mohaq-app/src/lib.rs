@@ -33,6 +33,7 @@ pub mod plot;
 pub mod progress;
 pub mod report;
 pub mod reproduce;
+pub mod retrain_log;
 pub mod rnn_model;
 pub mod search_model;
 pub mod search_quality;

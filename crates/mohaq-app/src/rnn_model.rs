@@ -17,6 +17,7 @@
 
 use std::path::Path;
 
+use crate::retrain_log::RetrainLog;
 use mohaq_hw::Workload;
 use mohaq_precision::LayerTable;
 use mohaq_sru::data::Split;
@@ -24,7 +25,6 @@ use mohaq_sru::features::{Dataset, LoadOptions};
 use mohaq_sru::rnn::{Architecture, RnnBundle, RnnConfig, RnnEvaluator, RnnParams};
 use mohaq_sru::train::pipeline::{load, PipelineOptions};
 use mohaq_sru::train::qat::qat_fine_tune_rnn;
-use mohaq_sru::train::SilentObserver;
 use sha2::{Digest, Sha256};
 
 use mohaq_beacon::error::{ModelFailure, RunError};
@@ -347,7 +347,7 @@ impl Retrainer<RnnWeights> for RnnModel {
             &opts,
             self.bundle.params.clone(),
             widths,
-            &mut SilentObserver,
+            &mut RetrainLog::new(bits.display_genes()),
         )
         .map_err(|e| self.failure("QAT of", bits, e))?;
         self.load(&report.model_path)

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::retrain_log::RetrainLog;
 use mohaq_hw::Workload;
 use mohaq_quant::BitWidth;
 use mohaq_sru::data::Split;
@@ -18,7 +19,6 @@ use mohaq_sru::quantized::{BitConfig, PrefixCache, QuantizedEvaluator};
 use mohaq_sru::train::fisher::{empirical_fisher_means, matrix_weights, quantization_perturbation};
 use mohaq_sru::train::pipeline::{evaluate_bundle, load, PipelineOptions};
 use mohaq_sru::train::qat::qat_fine_tune;
-use mohaq_sru::train::SilentObserver;
 use sha2::{Digest, Sha256};
 
 use mohaq_beacon::error::{ModelFailure, RunError};
@@ -476,7 +476,7 @@ impl Retrainer<SruWeights> for SruModel {
             &opts,
             self.bundle.params.clone(),
             bit_config(bits)?,
-            &mut SilentObserver,
+            &mut RetrainLog::new(bits.display_genes()),
         )
         .map_err(|e| ModelFailure::new(format!("QAT of {}", bits.display_genes()), e))?;
         self.load(&report.model_path)
