@@ -39,3 +39,45 @@ fn the_shipped_bundle_carries_tuned_decoder_parameters() {
         "tuned dev PER {tuned} should beat the defaults' {untuned} by over 3 pp"
     );
 }
+
+/// Every model shipped in `models/` (SRU, LSTM, trained here or imported) carries tuned decoder
+/// parameters in its metadata, so `mohaq eval` on any of them decodes as its card reports.
+#[test]
+fn every_shipped_bundle_carries_tuned_decoder_parameters() {
+    let models = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models"));
+    let mut checked = Vec::new();
+    for entry in std::fs::read_dir(models).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "safetensors") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+        let stored = header
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get("decoder_params"))
+            .unwrap_or_else(|| panic!("{}: no decoder parameters", path.display()));
+        let params: DecoderParams = serde_json::from_str(stored).unwrap();
+        assert_ne!(
+            params,
+            DecoderParams::default(),
+            "{}: untuned decoder parameters",
+            path.display()
+        );
+        checked.push(path.file_stem().unwrap().to_string_lossy().into_owned());
+    }
+    checked.sort();
+    assert!(
+        [
+            "lstm-mohaq",
+            "lstm-small",
+            "sru-256",
+            "sru-550",
+            "sru-default"
+        ]
+        .iter()
+        .all(|m| checked.iter().any(|c| c == m)),
+        "{checked:?}"
+    );
+}
