@@ -27,7 +27,7 @@ impl RetrainLog {
     /// Whether batch `batch` (1-based) of `batches` ends a tenth of the epoch.
     fn ends_a_tenth(batch: usize, batches: usize) -> bool {
         let step = batches.div_ceil(10).max(1);
-        batch % step == 0 && batch < batches
+        batch.is_multiple_of(step) && batch < batches
     }
 }
 
