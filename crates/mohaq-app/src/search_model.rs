@@ -10,7 +10,7 @@ use mohaq_precision::LayerTable;
 use mohaq_beacon::error::{ModelFailure, RunError};
 use mohaq_beacon::experiment::Experiment;
 use mohaq_beacon::genes::LayerBits;
-use mohaq_beacon::model::{ErrorModel, Retrainer, SecondOrderSensitivity};
+use mohaq_beacon::model::{ErrorModel, Retrainer, ReuseReport, SecondOrderSensitivity};
 use mohaq_sru::rnn::Architecture;
 
 use crate::rnn_model::{RnnModel, RnnWeights};
@@ -134,6 +134,22 @@ impl ErrorModel for SearchModel {
             (Self::Rnn(m), None) => m.error(bits, None),
             (Self::Rnn(m), Some(SearchWeights::Rnn(w))) => m.error(bits, Some(w)),
             _ => Err(mismatch()),
+        }
+    }
+
+    /// Delegated, so that `mohaq search` and `mohaq exhaustive` get the SRU's batch evaluation
+    /// (shared prefixes, the layer-output cache) and its report, not one candidate at a time.
+    fn errors(&self, bits: &[LayerBits]) -> Vec<Result<f64, ModelFailure>> {
+        match self {
+            Self::Sru(m) => m.errors(bits),
+            Self::Rnn(m) => m.errors(bits),
+        }
+    }
+
+    fn reuse_report(&self) -> Option<ReuseReport> {
+        match self {
+            Self::Sru(m) => m.reuse_report(),
+            Self::Rnn(m) => m.reuse_report(),
         }
     }
 

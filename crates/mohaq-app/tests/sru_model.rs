@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use mohaq_app::export::write_quantized;
+use mohaq_app::search_model::SearchModel;
 use mohaq_app::sru_model::{bit_config, RetrainSettings, SruModel};
 use mohaq_beacon::{ErrorModel, LayerBits, Retrainer};
 use mohaq_sru::decode::{DecoderParams, PhoneBigram, StatePriors};
@@ -142,6 +143,32 @@ fn batch_errors_equal_single_errors_with_and_without_the_cache() {
     assert_eq!(reuse.steps_needed, 2 * 8 * candidates.len() as u64);
     assert!(reuse.steps_reused_from_cache > 0, "{reuse:?}");
     assert!(reuse.cache_bytes_held <= 64 << 20);
+}
+
+/// `mohaq search` and `mohaq exhaustive` hold the model as a `SearchModel`: its batches must
+/// reach the SRU's batch evaluation and cache (same values), and its reuse must be reported.
+#[test]
+fn a_search_model_passes_batches_and_the_reuse_report_through() {
+    let candidates = vec![
+        LayerBits::uniform(8),
+        mixed(),
+        LayerBits::uniform(8),
+        mixed(),
+    ];
+    let want: Vec<u64> = candidates
+        .iter()
+        .map(|b| tiny_model().error(b, None).unwrap().to_bits())
+        .collect();
+    let model = SearchModel::Sru(Box::new(tiny_model().with_cache_mb(64)));
+    let got: Vec<u64> = model
+        .errors(&candidates)
+        .into_iter()
+        .map(|e| e.unwrap().to_bits())
+        .collect();
+    assert_eq!(got, want);
+    let reuse = model.reuse_report().expect("the SRU's cache is reported");
+    assert_eq!(reuse.steps_needed, 8 * candidates.len() as u64);
+    assert!(reuse.steps_reused_in_batch > 0, "{reuse:?}");
 }
 
 #[test]
