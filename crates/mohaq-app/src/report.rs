@@ -391,11 +391,7 @@ fn compression_quality(r: &ModelResults) -> String {
 fn beacon_quality(r: &ModelResults) -> String {
     let beacon = error_speedup(&r.bitfusion_beacon);
     let inference = error_speedup(&r.bitfusion);
-    let e5: &[Vec<f64>] = r
-        .search_quality
-        .iter()
-        .find(|c| c.experiment == r.bitfusion.front.experiment)
-        .map_or(&[], |c| c.reference_front.as_slice());
+    let e5: &[Vec<f64>] = bitfusion_comparison(r).map_or(&[], |c| c.reference_front.as_slice());
     let union = union_front(&[&beacon, &inference, e5]);
     let epochs = r.beacon_epochs.map_or(String::new(), |n| {
         format!(
@@ -413,6 +409,13 @@ fn beacon_quality(r: &ModelResults) -> String {
             "union of the E3 inference-only, E3 beacon-based and E5 Bit Fusion fronts (no exhaustive front)"
         )
     )
+}
+
+/// E5 on Bit Fusion, when it ran (`--model` runs leave it out by default).
+fn bitfusion_comparison(r: &ModelResults) -> Option<&crate::search_quality::Comparison> {
+    r.search_quality
+        .iter()
+        .find(|c| c.experiment == r.bitfusion.front.experiment)
 }
 
 /// The E5 section.
@@ -436,11 +439,7 @@ fn search_quality_section(r: &ModelResults) -> String {
         let _ = writeln!(s, "### E5: {}\n", c.experiment);
         s.push_str(&comparison_markdown(c));
     }
-    if !r
-        .search_quality
-        .iter()
-        .any(|c| c.experiment == r.bitfusion.front.experiment)
-    {
+    if bitfusion_comparison(r).is_none() {
         let _ = writeln!(
             s,
             "\nE5 on Bit Fusion was not run for this model: its strategies make tens of thousands \

@@ -17,7 +17,6 @@
 
 use std::path::Path;
 
-use crate::retrain_log::RetrainLog;
 use mohaq_hw::Workload;
 use mohaq_precision::LayerTable;
 use mohaq_sru::data::Split;
@@ -32,6 +31,7 @@ use mohaq_beacon::experiment::Experiment;
 use mohaq_beacon::genes::LayerBits;
 use mohaq_beacon::model::{ErrorModel, Retrainer};
 
+use crate::retrain_log::RetrainLog;
 use crate::sru_model::{first, RetrainSettings};
 
 /// What a retraining request answers when the model has no retraining settings.

@@ -137,8 +137,9 @@ impl ErrorModel for SearchModel {
         }
     }
 
-    /// Delegated, so that `mohaq search` and `mohaq exhaustive` get the SRU's batch evaluation
-    /// (shared prefixes, the layer-output cache) and its report, not one candidate at a time.
+    /// Delegated, so that `mohaq search` and the Slurm worker, which hold a `SearchModel`, get
+    /// the SRU's batch evaluation (shared prefixes, the layer-output cache) and its report, not
+    /// one candidate at a time.
     fn errors(&self, bits: &[LayerBits]) -> Vec<Result<f64, ModelFailure>> {
         match self {
             Self::Sru(m) => m.errors(bits),

@@ -9,7 +9,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::retrain_log::RetrainLog;
 use mohaq_hw::Workload;
 use mohaq_quant::BitWidth;
 use mohaq_sru::data::Split;
@@ -25,6 +24,8 @@ use mohaq_beacon::error::{ModelFailure, RunError};
 use mohaq_beacon::experiment::Experiment;
 use mohaq_beacon::genes::{LayerBits, NUM_LAYERS};
 use mohaq_beacon::model::{ErrorModel, Retrainer, ReuseReport, SecondOrderSensitivity};
+
+use crate::retrain_log::RetrainLog;
 
 /// How beacons are retrained (QAT through mohaq-sru's training pipeline).
 #[derive(Debug, Clone, Default)]

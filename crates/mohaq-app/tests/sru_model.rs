@@ -111,6 +111,23 @@ fn workload_is_the_model_layer_table() {
     );
 }
 
+/// The bit patterns of `model.error` on each candidate in turn.
+fn one_by_one_error_bits<M: ErrorModel>(model: &M, candidates: &[LayerBits]) -> Vec<u64> {
+    candidates
+        .iter()
+        .map(|b| model.error(b, None).unwrap().to_bits())
+        .collect()
+}
+
+/// The bit patterns of one `model.errors` batch.
+fn batch_error_bits<M: ErrorModel>(model: &M, candidates: &[LayerBits]) -> Vec<u64> {
+    model
+        .errors(candidates)
+        .into_iter()
+        .map(|e| e.unwrap().to_bits())
+        .collect()
+}
+
 #[test]
 fn batch_errors_equal_single_errors_with_and_without_the_cache() {
     let mut candidates = vec![LayerBits::uniform(16), LayerBits::uniform(4), mixed()];
@@ -124,18 +141,10 @@ fn batch_errors_equal_single_errors_with_and_without_the_cache() {
     let cached = tiny_model().with_cache_mb(64);
     let plain = tiny_model().with_cache_mb(0);
     assert!(plain.reuse_report().is_none());
-    let want: Vec<u64> = candidates
-        .iter()
-        .map(|b| plain.error(b, None).unwrap().to_bits())
-        .collect();
+    let want = one_by_one_error_bits(&plain, &candidates);
     for model in [&cached, &plain] {
         for _ in 0..2 {
-            let got: Vec<u64> = model
-                .errors(&candidates)
-                .into_iter()
-                .map(|e| e.unwrap().to_bits())
-                .collect();
-            assert_eq!(got, want);
+            assert_eq!(batch_error_bits(model, &candidates), want);
         }
     }
     let reuse = cached.reuse_report().unwrap();
@@ -145,7 +154,7 @@ fn batch_errors_equal_single_errors_with_and_without_the_cache() {
     assert!(reuse.cache_bytes_held <= 64 << 20);
 }
 
-/// `mohaq search` and `mohaq exhaustive` hold the model as a `SearchModel`: its batches must
+/// `mohaq search` and the Slurm worker hold the model as a `SearchModel`: its batches must
 /// reach the SRU's batch evaluation and cache (same values), and its reuse must be reported.
 #[test]
 fn a_search_model_passes_batches_and_the_reuse_report_through() {
@@ -155,17 +164,9 @@ fn a_search_model_passes_batches_and_the_reuse_report_through() {
         LayerBits::uniform(8),
         mixed(),
     ];
-    let want: Vec<u64> = candidates
-        .iter()
-        .map(|b| tiny_model().error(b, None).unwrap().to_bits())
-        .collect();
+    let want = one_by_one_error_bits(&tiny_model().with_cache_mb(0), &candidates);
     let model = SearchModel::Sru(Box::new(tiny_model().with_cache_mb(64)));
-    let got: Vec<u64> = model
-        .errors(&candidates)
-        .into_iter()
-        .map(|e| e.unwrap().to_bits())
-        .collect();
-    assert_eq!(got, want);
+    assert_eq!(batch_error_bits(&model, &candidates), want);
     let reuse = model.reuse_report().expect("the SRU's cache is reported");
     assert_eq!(reuse.steps_needed, 8 * candidates.len() as u64);
     assert!(reuse.steps_reused_in_batch > 0, "{reuse:?}");
