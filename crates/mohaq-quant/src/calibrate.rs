@@ -5,6 +5,8 @@ use crate::{vectorized, BitWidth, QuantError, SimdLevel};
 
 /// Number of histogram bins of the MMSE search (METHOD §4.2). Odd, so that zero is a bin centre.
 pub const MMSE_BINS: usize = 201;
+// The histogram keeps bin indices in bytes.
+const _: () = assert!(MMSE_BINS <= 256);
 
 /// How to pick α for a tensor.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -192,20 +194,34 @@ vectorized! {
     /// a block at a time (that part vectorizes), then counted.
     fn histogram(values: &[f32], max: f64, width: f64, counts: &mut [u64; MMSE_BINS]) {
         const BLOCK: usize = 64;
+        const LAST_BIN: f64 = (MMSE_BINS - 1) as f64;
         // Four interleaved sub-histograms, so that runs of equal bins do not wait on each
-        // other's increments; integer sums, so the total is exact.
-        let mut sub = [[0u32; MMSE_BINS]; 4];
-        let mut idx = [0u32; BLOCK];
+        // other's increments; integer sums, so the total is exact. A bin index fits a byte and a
+        // sub-histogram has 256 slots, so indexing needs no bounds check.
+        let mut sub = [[0u32; 256]; 4];
+        let mut idx = [0u8; BLOCK];
         let mut pending = 0usize;
         for chunk in values.chunks(BLOCK) {
             for (slot, &v) in idx.iter_mut().zip(chunk) {
                 // v ≥ −max, so the quotient is never negative and truncation is its floor; it is
-                // at most a little over MMSE_BINS, so it fits an i32.
-                let q = ((v as f64 + max) / width) as i32;
-                *slot = q.min(MMSE_BINS as i32 - 1) as u32;
+                // at most a little over MMSE_BINS. Clamping it to the last bin before truncating
+                // gives the same index as clamping after (the quotient is non-negative).
+                #[allow(clippy::manual_clamp)] // `clamp` keeps NaN, which the unchecked cast forbids
+                let q = ((v as f64 + max) / width).max(0.0).min(LAST_BIN);
+                // SAFETY: `q` is within [0, MMSE_BINS − 1] (`max`/`min` also map a NaN into
+                // range), so it fits an i32. The checked `as` conversion compiled to one scalar
+                // conversion per value, which kept the loop from vectorizing.
+                *slot = unsafe { q.to_int_unchecked::<i32>() } as u8;
             }
-            for (n, &i) in idx[..chunk.len()].iter().enumerate() {
-                sub[n % 4][i as usize] += 1;
+            let idx = &idx[..chunk.len()];
+            let quads = idx.chunks_exact(4);
+            for &i in quads.remainder() {
+                sub[0][usize::from(i)] += 1;
+            }
+            for quad in quads {
+                for (s, &i) in sub.iter_mut().zip(quad) {
+                    s[usize::from(i)] += 1;
+                }
             }
             pending += chunk.len();
             if pending >= 1 << 31 {
@@ -220,7 +236,7 @@ vectorized! {
 
 /// Adds the sub-histograms into `counts` and clears them.
 #[inline(always)]
-fn flush(sub: &mut [[u32; MMSE_BINS]; 4], counts: &mut [u64; MMSE_BINS]) {
+fn flush(sub: &mut [[u32; 256]; 4], counts: &mut [u64; MMSE_BINS]) {
     for s in sub.iter_mut() {
         for (c, v) in counts.iter_mut().zip(s.iter_mut()) {
             *c += u64::from(*v);

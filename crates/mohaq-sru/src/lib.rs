@@ -10,8 +10,13 @@
 pub mod data;
 pub mod decode;
 pub mod deploy;
+mod elementwise;
 pub mod features;
 pub mod model;
 pub mod quantized;
 pub mod rnn;
 pub mod train;
+
+// Only its `x86-v4` feature is wanted (see the workspace manifest): candle's training GEMMs then
+// run the AVX-512 kernels where the CPU has them.
+use gemm as _;

@@ -11,6 +11,7 @@
 
 use crate::data::phones::NUM_PHONES;
 use crate::features::NUM_CLASSES;
+use mohaq_quant::{vectorized, SimdLevel};
 
 use super::bigram::PhoneBigram;
 use super::priors::StatePriors;
@@ -19,22 +20,31 @@ use super::priors::StatePriors;
 const CLASSES_PER_PHONE: usize = 3;
 /// The most sub-states a phone may have (`min_frames` is capped here).
 pub const MAX_MIN_FRAMES: u32 = 16;
-/// Lanes of the predecessor maximum (8 × f32 = one AVX register).
-const LANES: usize = 8;
-/// Phones rounded up to whole lanes.
-const PADDED: usize = NUM_PHONES.div_ceil(LANES) * LANES;
+/// Phones rounded up to a multiple of 8 (whole AVX registers of f32).
+const PADDED: usize = NUM_PHONES.div_ceil(8) * 8;
 
-/// `max_q exits[q] + row[q]` over `PADDED` entries, as independent lanes the compiler vectorises.
-fn lane_max(exits: &[f32], row: &[f32]) -> f32 {
-    let mut acc = [f32::NEG_INFINITY; LANES];
-    for (x, r) in exits.chunks_exact(LANES).zip(row.chunks_exact(LANES)) {
-        for l in 0..LANES {
-            let v = x[l] + r[l];
-            acc[l] = if v > acc[l] { v } else { acc[l] };
+vectorized! {
+    /// The best way into every phone `p` from the end of a phone `q`: `best[p] = max_q exits[q] +
+    /// entry_to[q][p]` and the first `q` reaching it (0 when none does). One pass per predecessor
+    /// over all next phones at once, so the loop runs across phones in SIMD lanes and the argmax
+    /// comes with the maximum; a strict comparison keeps the first predecessor on a tie.
+    fn best_entries(
+        exits: &[f32],
+        entry_to: &[f32],
+        best: &mut [f32; PADDED],
+        from: &mut [u32; PADDED],
+    ) {
+        best.fill(f32::NEG_INFINITY);
+        from.fill(0);
+        for (q, (&x, row)) in exits.iter().zip(entry_to.chunks_exact(PADDED)).enumerate() {
+            for ((b, f), &lm) in best.iter_mut().zip(from.iter_mut()).zip(row) {
+                let v = x + lm;
+                let better = v > *b;
+                *b = if better { v } else { *b };
+                *f = if better { q as u32 } else { *f };
+            }
         }
     }
-    acc.iter()
-        .fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a })
 }
 
 /// Backpointer of a phone's first state: it stayed (rather than entered from a phone).
@@ -77,9 +87,9 @@ impl Default for DecoderParams {
 #[derive(Clone, Debug)]
 pub struct Decoder {
     params: DecoderParams,
-    /// `lm_weight * log P(next | prev) - insertion_penalty`, transposed: `next * PADDED + prev`
-    /// (rows padded with -inf).
-    entry_from: Vec<f32>,
+    /// `lm_weight * log P(next | prev) - insertion_penalty` at `prev * PADDED + next` (rows
+    /// padded with -inf).
+    entry_to: Vec<f32>,
     /// `lm_weight * log P(p | <s>) - insertion_penalty`.
     entry_start: Vec<f32>,
     /// `lm_weight * log P(</s> | p)`.
@@ -115,10 +125,10 @@ impl Decoder {
         let n = NUM_PHONES;
         let w = params.lm_weight;
         let pen = params.insertion_penalty;
-        let mut entry_from = vec![f32::NEG_INFINITY; n * PADDED];
+        let mut entry_to = vec![f32::NEG_INFINITY; n * PADDED];
         for prev in 0..n {
             for next in 0..n {
-                entry_from[next * PADDED + prev] = w * bigram.log_trans[prev * n + next] - pen;
+                entry_to[prev * PADDED + next] = w * bigram.log_trans[prev * n + next] - pen;
             }
         }
         let entry_start = bigram.log_start.iter().map(|l| w * l - pen).collect();
@@ -135,7 +145,7 @@ impl Decoder {
             subs: chain.len(),
             sub_class: chain.iter().map(|c| c.0).collect(),
             sub_loops: chain.iter().map(|c| c.1).collect(),
-            entry_from,
+            entry_to,
             entry_start,
             exit_end,
             scaled_log_priors,
@@ -165,8 +175,10 @@ impl Decoder {
         let mut prev = vec![f32::NEG_INFINITY; states];
         let mut cur = vec![f32::NEG_INFINITY; states];
         let mut emit = vec![0f32; k];
-        // Padded to a multiple of the lane width; the pad phone can never be left.
-        let mut exits = vec![f32::NEG_INFINITY; PADDED];
+        let mut exits = vec![f32::NEG_INFINITY; n];
+        let mut best_entry = [f32::NEG_INFINITY; PADDED];
+        let mut best_from = [0u32; PADDED];
+        let level = SimdLevel::detect();
         // Leaving sub-state j (to j + 1, or out of the phone from the last one).
         let leave: Vec<f32> = self
             .sub_loops
@@ -187,17 +199,21 @@ impl Decoder {
         }
         for t in 1..frames {
             emissions(t, &mut emit);
-            for (q, x) in exits[..n].iter_mut().enumerate() {
+            for (q, x) in exits.iter_mut().enumerate() {
                 *x = prev[q * l + l - 1] + leave[l - 1];
             }
+            best_entries(
+                level,
+                &exits,
+                &self.entry_to,
+                &mut best_entry,
+                &mut best_from,
+            );
             let bp = &mut backpointers[t * states..(t + 1) * states];
             for p in 0..n {
                 let s0 = p * l;
                 let e0 = p * CLASSES_PER_PHONE;
-                // Best way into p: max over predecessor phones, in SIMD-friendly lanes; the
-                // argmax is searched only when entering beats staying.
-                let row = &self.entry_from[p * PADDED..(p + 1) * PADDED];
-                let best = lane_max(&exits, row);
+                let best = best_entry[p];
                 let stay0 = if self.sub_loops[0] {
                     prev[s0] + self.log_stay
                 } else {
@@ -208,13 +224,8 @@ impl Decoder {
                     cur[s0] = stay0 + emit0;
                     bp[s0] = STAYED;
                 } else {
-                    let best_q = exits
-                        .iter()
-                        .zip(row)
-                        .position(|(x, lm)| x + lm == best)
-                        .unwrap_or(0);
                     cur[s0] = best + emit0;
-                    bp[s0] = best_q as u8;
+                    bp[s0] = best_from[p] as u8;
                 }
                 for j in 1..l {
                     let s = s0 + j;

@@ -7,7 +7,8 @@
 
 use mohaq_quant::{max_magnitude, vectorized, FixedFormat, SimdLevel};
 
-use super::expf::expf;
+use crate::elementwise::expf::expf;
+use crate::elementwise::lanes::{load_block, store_block, LANES};
 
 use crate::model::recurrence::RecurrenceDims;
 
@@ -106,9 +107,6 @@ pub fn recurrence_fixed(
     recurrence_fixed_at(SimdLevel::detect(), dims, u, highway, params_fx, h);
 }
 
-/// Hidden units per block of the recurrence: one AVX-512 register of f32.
-const LANES: usize = 16;
-
 vectorized! {
     /// [`recurrence_fixed`] on a chosen instruction set (every level gives the same bits).
     ///
@@ -159,36 +157,6 @@ vectorized! {
                     store_block(&mut c[j0..], &cb, n);
                     store_block(&mut out[j0..], &hb, n);
                 }
-            }
-        }
-    }
-}
-
-/// The first `n ≤ LANES` values of `v` in a block, zero-padded. A full block is a fixed-size
-/// array copy (register moves); written as one `copy_from_slice` of length `n` for both cases,
-/// the compiler merged them into a `memcpy` call per block, a twentieth of an evaluation.
-#[inline(always)]
-fn load_block(v: &[f32], n: usize) -> [f32; LANES] {
-    match v.first_chunk::<LANES>() {
-        Some(full) if n == LANES => *full,
-        _ => {
-            let mut a = [0f32; LANES];
-            for (a, &x) in a.iter_mut().zip(&v[..n]) {
-                *a = x;
-            }
-            a
-        }
-    }
-}
-
-/// Writes the first `n ≤ LANES` values of `block` to `v` (see [`load_block`]).
-#[inline(always)]
-fn store_block(v: &mut [f32], block: &[f32; LANES], n: usize) {
-    match v.first_chunk_mut::<LANES>() {
-        Some(full) if n == LANES => *full = *block,
-        _ => {
-            for (x, &b) in v[..n].iter_mut().zip(block) {
-                *x = b;
             }
         }
     }

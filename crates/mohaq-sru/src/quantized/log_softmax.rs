@@ -3,13 +3,13 @@
 //!
 //! Every candidate ends with this step (an exhaustive front runs it for every candidate, while
 //! earlier steps are shared), and its `classes` C-library `expf` calls per frame were a call the
-//! compiler cannot vectorize. [`super::expf::expf`] returns the same floats, so the exponentials
+//! compiler cannot vectorize. [`crate::elementwise::expf::expf`] returns the same floats, so the exponentials
 //! run a block at a time; the maximum and the sum keep the scalar order (the maximum does not
 //! depend on it, the sum does), so the log posteriors are unchanged to the bit.
 
 use mohaq_quant::{vectorized, SimdLevel};
 
-use super::expf::expf;
+use crate::elementwise::expf::expf;
 
 /// Adds `bias` to every row of `logits` (`bias.len()` classes per row) and replaces each row by
 /// its log-softmax: `v − (m + ln Σ exp(v − m))` with `m` the row's maximum.

@@ -7,7 +7,6 @@ pub mod calibration;
 pub mod engine;
 pub mod error;
 pub mod evaluator;
-mod expf;
 pub mod fixed;
 mod log_softmax;
 pub mod prefix_cache;

@@ -98,6 +98,7 @@ pub fn batch_loss<N: TrainableNetwork>(
     batch: &Batch,
     opts: &mut ForwardOptions<'_>,
 ) -> Result<(Tensor, Tensor), TrainError> {
+    super::allocation::keep_freed_memory_for_reuse();
     let dev = Device::Cpu;
     let x = Tensor::from_slice(&batch.x, (batch.batch, batch.time, batch.dim), &dev)?;
     let logits = net.logits(&x, &batch.lengths, opts)?;

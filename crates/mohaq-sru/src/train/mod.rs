@@ -4,6 +4,7 @@
 //! trained model on dev posteriors ([`tune`]).
 
 pub mod adam;
+mod allocation;
 pub mod batching;
 pub mod checkpoint;
 pub mod config;
