@@ -180,12 +180,19 @@ fn stochastic_runs<P: LayerwiseProblem, S: Strategy<P>>(
     seeds: &[u64],
 ) -> Result<MethodRuns, RunError> {
     let largest = budgets.iter().copied().max().unwrap_or(0);
+    let name = strategy.name();
     let runs: Vec<StrategyRun> = seeds
         .iter()
-        .map(|&seed| strategy.run(problem, largest, seed))
-        .collect::<Result<_, _>>()?;
+        .enumerate()
+        .map(|(i, &seed)| {
+            let start = std::time::Instant::now();
+            let run = strategy.run(problem, largest, seed)?;
+            log_run_done(&name, &format!("seed {}/{}", i + 1, seeds.len()), start);
+            Ok(run)
+        })
+        .collect::<Result<_, RunError>>()?;
     Ok(MethodRuns {
-        name: strategy.name(),
+        name,
         stochastic: true,
         fronts: budgets
             .iter()
@@ -208,9 +215,10 @@ fn deterministic_runs<P: LayerwiseProblem, S: Strategy<P>>(
     let fronts = budgets
         .iter()
         .map(|&b| {
-            strategy
-                .run(problem, b, 0)
-                .map(|r| vec![(r.len(), r.front_after(b))])
+            let start = std::time::Instant::now();
+            let run = strategy.run(problem, b, 0)?;
+            log_run_done(name, &format!("budget {b}"), start);
+            Ok::<_, RunError>(vec![(run.len(), run.front_after(b))])
         })
         .collect::<Result<_, _>>()?;
     Ok(MethodRuns {
@@ -219,6 +227,16 @@ fn deterministic_runs<P: LayerwiseProblem, S: Strategy<P>>(
         fronts,
         note: None,
     })
+}
+
+/// One line per finished run, so a comparison that takes many minutes shows where it is.
+fn log_run_done(method: &str, run: &str, start: std::time::Instant) {
+    tracing::info!(
+        method,
+        run,
+        seconds = format_args!("{:.1}", start.elapsed().as_secs_f64()),
+        "E5 run done"
+    );
 }
 
 /// Runs every method on `problem` and scores it against `true_front` (or, without one, against

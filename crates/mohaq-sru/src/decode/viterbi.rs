@@ -278,3 +278,55 @@ impl Decoder {
         phones
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The entry search as first written: per next phone, the maximum over predecessors and the
+    /// first predecessor that reaches it (0 when none does).
+    fn best_entries_reference(exits: &[f32], entry_to: &[f32], p: usize) -> (f32, u32) {
+        let best = (0..exits.len())
+            .map(|q| exits[q] + entry_to[q * PADDED + p])
+            .fold(f32::NEG_INFINITY, |a, v| if v > a { v } else { a });
+        let from = (0..exits.len())
+            .position(|q| exits[q] + entry_to[q * PADDED + p] == best)
+            .unwrap_or(0);
+        (best, from as u32)
+    }
+
+    /// Scores drawn from a few values (so ties are common) and −∞.
+    fn score() -> impl Strategy<Value = f32> {
+        prop_oneof![
+            4 => (-6i32..3).prop_map(|v| v as f32 * 0.5),
+            1 => Just(f32::NEG_INFINITY),
+        ]
+    }
+
+    proptest! {
+        /// Every instruction set finds the reference's maximum and first argmax for every phone,
+        /// ties and unreachable phones included.
+        #[test]
+        fn entry_search_matches_the_reference_on_every_level(
+            exits in prop::collection::vec(score(), NUM_PHONES),
+            lm in prop::collection::vec(score(), NUM_PHONES * NUM_PHONES),
+        ) {
+            let mut entry_to = vec![f32::NEG_INFINITY; NUM_PHONES * PADDED];
+            for q in 0..NUM_PHONES {
+                entry_to[q * PADDED..q * PADDED + NUM_PHONES]
+                    .copy_from_slice(&lm[q * NUM_PHONES..(q + 1) * NUM_PHONES]);
+            }
+            for level in SimdLevel::available() {
+                let mut best = [0f32; PADDED];
+                let mut from = [7u32; PADDED];
+                best_entries(level, &exits, &entry_to, &mut best, &mut from);
+                for p in 0..NUM_PHONES {
+                    let (b, f) = best_entries_reference(&exits, &entry_to, p);
+                    prop_assert_eq!(best[p].to_bits(), b.to_bits(), "{:?} phone {}", level, p);
+                    prop_assert_eq!(from[p], f, "{:?} phone {}", level, p);
+                }
+            }
+        }
+    }
+}
