@@ -35,11 +35,19 @@ pub struct RecurrenceDims {
 }
 
 impl RecurrenceDims {
+    /// Values of `u` per sequence: `[T, 2, k, H]`.
+    fn u_per_sequence(&self) -> usize {
+        self.time * 2 * self.blocks * self.hidden
+    }
+    /// Values of `h` (and `x`, `dh`) per sequence: `[T, 2H]`.
+    fn h_per_sequence(&self) -> usize {
+        self.time * 2 * self.hidden
+    }
     fn u_len(&self) -> usize {
-        self.batch * self.time * 2 * self.blocks * self.hidden
+        self.batch * self.u_per_sequence()
     }
     fn h_len(&self) -> usize {
-        self.batch * self.time * 2 * self.hidden
+        self.batch * self.h_per_sequence()
     }
 }
 
@@ -99,10 +107,7 @@ pub fn forward(
     assert_eq!(h.len(), dims.h_len());
     assert_eq!(params.len(), 4 * 2 * dims.hidden);
     let level = SimdLevel::detect();
-    let (u_seq, h_seq) = (
-        dims.u_len() / dims.batch.max(1),
-        dims.h_len() / dims.batch.max(1),
-    );
+    let (u_seq, h_seq) = (dims.u_per_sequence(), dims.h_per_sequence());
     h.par_chunks_mut(h_seq.max(1))
         .enumerate()
         .for_each(|(b, hb)| {
@@ -200,7 +205,7 @@ pub fn backward(
         };
     }
     let level = SimdLevel::detect();
-    let (u_seq, h_seq) = (dims.u_len() / dims.batch, dims.h_len() / dims.batch);
+    let (u_seq, h_seq) = (dims.u_per_sequence(), dims.h_per_sequence());
     // Each sequence writes its own slices of `du` and `dx` in place (no per-sequence buffers to
     // concatenate); only the small parameter gradients are per sequence, summed in order below.
     let mut dx_parts: Vec<&mut [f32]> = if has_x {
@@ -485,6 +490,7 @@ impl CustomOp3 for SruRecurrence {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::elementwise::hashed_noise;
     use proptest::prelude::*;
 
     /// The C library's `expf`.
@@ -526,10 +532,7 @@ mod tests {
                 let len = lengths[b].min(t_max);
                 let mut c = vec![0f32; hd];
                 for d in 0..2 {
-                    let vf = &params[d * hd..(d + 1) * hd];
-                    let vr = &params[(2 + d) * hd..(3 + d) * hd];
-                    let bf = &params[(4 + d) * hd..(5 + d) * hd];
-                    let br = &params[(6 + d) * hd..(7 + d) * hd];
+                    let [vf, vr, bf, br] = direction_params(params, d, hd);
                     c.fill(0.0);
                     for t in steps(d, len) {
                         let ub = &u[((b * t_max + t) * 2 + d) * k * hd..][..k * hd];
@@ -601,10 +604,7 @@ mod tests {
                 // c_hist[s * H + j] = cell state after processing step s (in processing order).
                 let mut c_hist = vec![0f32; len * hd];
                 for d in 0..2 {
-                    let vf = &params[d * hd..(d + 1) * hd];
-                    let vr = &params[(2 + d) * hd..(3 + d) * hd];
-                    let bf = &params[(4 + d) * hd..(5 + d) * hd];
-                    let br = &params[(6 + d) * hd..(7 + d) * hd];
+                    let [vf, vr, bf, br] = direction_params(params, d, hd);
                     let order: Vec<usize> = steps(d, len).collect();
                     // Recompute the cell states.
                     for (s, &t) in order.iter().enumerate() {
@@ -692,10 +692,7 @@ mod tests {
         ) {
             let blocks = if with_input { 3 } else { 4 };
             let dims = RecurrenceDims { batch, time, hidden, blocks };
-            let noise = |i: usize, salt: u64| {
-                let h = (seed ^ salt).wrapping_add(i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                ((h >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * gain
-            };
+            let noise = |i: usize, salt: u64| hashed_noise(seed, salt, i) * gain;
             let u: Vec<f32> = (0..dims.u_len()).map(|i| noise(i, 1)).collect();
             let params: Vec<f32> = (0..8 * hidden).map(|i| noise(i, 2) / gain).collect();
             let x: Vec<f32> = (0..dims.h_len()).map(|i| noise(i, 3)).collect();
@@ -713,7 +710,7 @@ mod tests {
             prop_assert!(same_bits(&grads.dx, &expected_grads.dx));
             prop_assert!(same_bits(&grads.dparams, &expected_grads.dparams));
             for level in SimdLevel::available() {
-                let (u_seq, h_seq) = (dims.u_len() / batch, dims.h_len() / batch);
+                let (u_seq, h_seq) = (dims.u_per_sequence(), dims.h_per_sequence());
                 for b in 0..batch {
                     let xs = sequence_highway(highway, b, h_seq);
                     let len = lengths[b].min(time);

@@ -219,6 +219,7 @@ fn cell(gate: Grid, state: Grid, cp: f32, ef: f32, er: f32, u0: f32, xp: f32) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::elementwise::hashed_noise;
     use proptest::prelude::*;
 
     /// The definition `fx` must keep: round half away from zero, saturate, rescale.
@@ -272,10 +273,7 @@ mod tests {
         ) {
             let blocks = if with_highway { 3 } else { 4 };
             let dims = RecurrenceDims { batch: 1, time, hidden, blocks };
-            let noise = |i: usize, salt: u64| {
-                let h = (seed ^ salt).wrapping_add(i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                ((h >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * gain
-            };
+            let noise = |i: usize, salt: u64| hashed_noise(seed, salt, i) * gain;
             let mut u: Vec<f32> = (0..time * 2 * blocks * hidden).map(|i| noise(i, 1)).collect();
             round_to_own_grid(&mut u);
             let params: Vec<f32> = (0..8 * hidden).map(|i| noise(i, 2) / gain).collect();
