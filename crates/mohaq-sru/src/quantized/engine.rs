@@ -166,25 +166,26 @@ impl QuantizedModel {
         let c = &self.params.config;
         let frames = state.frames;
         let pos = self.computation_order()[step];
-        let linear = |x: &[f32], alphas: &mut [f32]| -> Result<Vec<f32>, QuantizedError> {
+        // The product's output on its own grid, and its largest magnitude.
+        let linear = |x: &[f32], alphas: &mut [f32]| -> Result<(Vec<f32>, f32), QuantizedError> {
             let b = bits.layers[pos].activation;
             let is_fc = pos == c.matrix_layers().len() - 1;
             let params = layer_input_params(x, b, is_fc, mode, pos, alphas)?;
             let w = &weights[pos];
             let xq = QuantizedActivations::quantize(x, frames, w.cols(), params)?;
             let mut y = qmatmul(&xq, w)?;
-            round_to_own_grid(&mut y);
-            Ok(y)
+            let range = round_to_own_grid(&mut y);
+            Ok((y, range))
         };
         match c.matrix_layers()[pos].kind {
             LayerKind::Projection { .. } => Ok(StepState {
                 frames,
                 h: state.h.clone(),
-                projected: Some(Arc::new(linear(&state.h, alphas)?)),
+                projected: Some(Arc::new(linear(&state.h, alphas)?.0)),
             }),
             LayerKind::Sru { index: i } => {
                 let inp = state.projected.as_deref().unwrap_or(&state.h);
-                let u = linear(inp, alphas)?;
+                let (u, u_range) = linear(inp, alphas)?;
                 let dims = RecurrenceDims {
                     batch: 1,
                     time: frames,
@@ -193,7 +194,14 @@ impl QuantizedModel {
                 };
                 let mut out = vec![0f32; frames * c.layer_output()];
                 let highway = (i > 0).then(|| (state.h.as_slice(), c.highway_scale()));
-                recurrence_fixed(dims, &u, highway, &self.elementwise_fx[i], &mut out);
+                recurrence_fixed(
+                    dims,
+                    &u,
+                    u_range,
+                    highway,
+                    &self.elementwise_fx[i],
+                    &mut out,
+                );
                 Ok(StepState {
                     frames,
                     h: Arc::new(out),
@@ -201,7 +209,7 @@ impl QuantizedModel {
                 })
             }
             LayerKind::Output => {
-                let mut logits = linear(&state.h, alphas)?;
+                let (mut logits, _) = linear(&state.h, alphas)?;
                 bias_log_softmax(&mut logits, &self.fc_bias_fx);
                 Ok(StepState {
                     frames,

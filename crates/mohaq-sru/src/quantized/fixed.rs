@@ -24,8 +24,10 @@ pub fn fx(x: f32, scale: f32) -> f32 {
 }
 
 /// `round(v).clamp(−32768, 32767)` (ties away from zero) for finite `v`, in a form that
-/// vectorizes: `v − trunc(v)` is exact in floating point, so comparing it with ½ decides the tie
-/// direction exactly. A NaN gives −32768 (callers' values are finite).
+/// vectorizes: `v − trunc(v)` is exact in floating point, and as it lies in (−1, 1), twice it
+/// truncates to ±1 exactly when it is at least ½ in size (a tie goes away from zero) and to 0
+/// otherwise, so the rounding is two truncations and integer adds. A NaN gives −32768 (callers'
+/// values are finite).
 #[inline(always)]
 #[allow(clippy::manual_clamp)] // deliberate: `clamp` keeps NaN, which the unchecked cast forbids
 pub fn round_code(v: f32) -> f32 {
@@ -33,11 +35,11 @@ pub fn round_code(v: f32) -> f32 {
     // sound; a checked `as` conversion would not vectorize.
     let v = v.max(-32768.0).min(32767.0);
     // SAFETY: `v` is finite and within [−32768, 32767], so it fits an i32.
-    let t = unsafe { v.to_int_unchecked::<i32>() } as f32;
-    let frac = v - t;
-    let up = if frac >= 0.5 { 1.0 } else { 0.0 };
-    let down = if frac <= -0.5 { 1.0 } else { 0.0 };
-    t + up - down
+    let t = unsafe { v.to_int_unchecked::<i32>() };
+    let frac = v - t as f32;
+    // SAFETY: `frac + frac` is finite and within (−2, 2).
+    let step = unsafe { (frac + frac).to_int_unchecked::<i32>() };
+    (t + step) as f32
 }
 
 /// Scale (codes per unit) of the tightest 16-bit fixed-point format holding `range`.
@@ -81,30 +83,52 @@ impl Grid {
 }
 
 /// Rounds every value of `v` to the tightest 16-bit fixed-point grid holding them all (how a
-/// matrix product's output enters the fixed-point recurrence).
-pub fn round_to_own_grid(v: &mut [f32]) {
+/// matrix product's output enters the fixed-point recurrence) and returns the largest magnitude
+/// of the rounded values, which the recurrence's state format is chosen from: found in the same
+/// pass, so the recurrence need not scan its input again.
+pub fn round_to_own_grid(v: &mut [f32]) -> f32 {
     let level = SimdLevel::detect();
     let grid = Grid::new(scale_for(max_magnitude(v)));
-    round_all(level, grid, v);
+    round_all(level, grid, v)
 }
 
+/// Lanes of the running maximum of [`round_all`].
+const MAX_LANES: usize = 16;
+
 vectorized! {
-    fn round_all(grid: Grid, v: &mut [f32]) {
-        v.iter_mut().for_each(|x| *x = grid.round(*x));
+    /// Rounds every value to `grid`; returns `max_magnitude` of the results (independent running
+    /// maxima, so that it vectorizes; the maximum does not depend on the order).
+    fn round_all(grid: Grid, v: &mut [f32]) -> f32 {
+        let mut lanes = [0f32; MAX_LANES];
+        let mut chunks = v.chunks_exact_mut(MAX_LANES);
+        for chunk in &mut chunks {
+            for (m, x) in lanes.iter_mut().zip(chunk) {
+                *x = grid.round(*x);
+                let a = x.abs();
+                *m = if a > *m { a } else { *m };
+            }
+        }
+        let mut max = lanes.iter().fold(0f32, |m, &l| m.max(l));
+        for x in chunks.into_remainder() {
+            *x = grid.round(*x);
+            max = max.max(x.abs());
+        }
+        max
     }
 }
 
 /// One sequence (batch 1) of the recurrence in fixed point. `u` is `[T, 2, k, H]` (already on its
-/// grid), `highway` is α·x `[T, 2H]` for layers 2..n or `None` (fourth block of `u`). Writes `h`
-/// `[T, 2H]`.
+/// grid) with `u_range` = max|u| (what [`round_to_own_grid`] returns), `highway` is α·x `[T, 2H]`
+/// for layers 2..n or `None` (fourth block of `u`). Writes `h` `[T, 2H]`.
 pub fn recurrence_fixed(
     dims: RecurrenceDims,
     u: &[f32],
+    u_range: f32,
     highway: Option<(&[f32], f32)>,
     params_fx: &[f32],
     h: &mut [f32],
 ) {
-    recurrence_fixed_at(SimdLevel::detect(), dims, u, highway, params_fx, h);
+    recurrence_fixed_at(SimdLevel::detect(), dims, u, u_range, highway, params_fx, h);
 }
 
 vectorized! {
@@ -117,6 +141,7 @@ vectorized! {
     pub fn recurrence_fixed_at(
         dims: RecurrenceDims,
         u: &[f32],
+        u_range: f32,
         highway: Option<(&[f32], f32)>,
         params_fx: &[f32],
         h: &mut [f32],
@@ -124,7 +149,7 @@ vectorized! {
         let (t_max, hd, k) = (dims.time, dims.hidden, dims.blocks);
         let gate = Grid::new(scale_for(1.0));
         let hw_range = highway.map_or(0.0, |(x, a)| max_magnitude(x) * a);
-        let state = Grid::new(scale_for(max_magnitude(u).max(hw_range)));
+        let state = Grid::new(scale_for(u_range.max(hw_range)));
         let mut c = vec![0f32; hd];
         for d in 0..2 {
             let param = |i: usize| &params_fx[(2 * i + d) * hd..(2 * i + d + 1) * hd];
@@ -275,7 +300,8 @@ mod tests {
             let dims = RecurrenceDims { batch: 1, time, hidden, blocks };
             let noise = |i: usize, salt: u64| hashed_noise(seed, salt, i) * gain;
             let mut u: Vec<f32> = (0..time * 2 * blocks * hidden).map(|i| noise(i, 1)).collect();
-            round_to_own_grid(&mut u);
+            let u_range = round_to_own_grid(&mut u);
+            prop_assert_eq!(u_range.to_bits(), max_magnitude(&u).to_bits());
             let params: Vec<f32> = (0..8 * hidden).map(|i| noise(i, 2) / gain).collect();
             let params = quantize_elementwise(&params);
             let x: Vec<f32> = (0..time * 2 * hidden).map(|i| noise(i, 3)).collect();
@@ -284,7 +310,7 @@ mod tests {
             recurrence_reference(dims, &u, highway, &params, &mut expected);
             for level in SimdLevel::available() {
                 let mut h = vec![0f32; time * 2 * hidden];
-                recurrence_fixed_at(level, dims, &u, highway, &params, &mut h);
+                recurrence_fixed_at(level, dims, &u, u_range, highway, &params, &mut h);
                 let same = h.iter().zip(&expected).all(|(a, b)| a.to_bits() == b.to_bits());
                 prop_assert!(same, "{:?}: {:?} vs {:?}", level, h, expected);
             }
